@@ -1,0 +1,1 @@
+"""kubetui: a Kubernetes cluster playground in the terminal."""

@@ -1,0 +1,7 @@
+"""`python -m kubetui` runs the kubetui command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,110 @@
+"""The `kubetui` command line: open a scenario, or run one headless and print the final state."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+from .data import data_dir
+from .engine.api import kinds
+from .engine.durations import parse_duration
+from .printers import format_rows, table
+from .scenario.loader import ScenarioError, load_scenario
+from .scenario.runner import ScenarioRun, run_for, start
+
+DEFAULT_SCENARIO = "default"
+# `-o table` skips what `kubectl get all` would not list and what has no table of its own worth reading.
+_TABLE_SKIP = {"events", "leases", "controllerrevisions"}
+
+
+def resolve_scenario(name: str) -> Path:
+    """A path to a file, or the name of a bundled scenario (`node-failure`)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    bundled = data_dir("scenarios")
+    for candidate in (bundled / name, bundled / f"{name}.yaml"):
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(sorted(p.stem for p in bundled.glob("*.yaml")))
+    raise UnknownScenario(f"{name}: no such file, and no bundled scenario of that name (bundled: {known})")
+
+
+class UnknownScenario(Exception):
+    """A scenario name that resolves to nothing."""
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kubetui", description="A Kubernetes cluster playground in the terminal.")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run a scenario headless and print the final state")
+    run.add_argument("scenario", help="a scenario or manifest file, or a bundled scenario name")
+    run.add_argument("--for", dest="duration", type=_duration, default=None,
+                     help="virtual time to run (90s, 5m, 1h30m); default: until the timeline ends and the cluster settles")
+    run.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    run.add_argument("--profile", choices=("fast", "realistic"), default=None, help="timing profile")
+    run.add_argument("-o", "--output", choices=("table", "yaml", "json"), default="table")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in ("run", "-h", "--help") and not argv[0].startswith("-")):
+        # Until the TUI lands, `kubetui [SCENARIO]` runs the scenario headless.
+        argv = ["run", *(argv or [DEFAULT_SCENARIO])]
+    args = build_parser().parse_args(argv)
+    try:
+        loaded = load_scenario(resolve_scenario(args.scenario))
+        run = start(loaded, seed=args.seed, profile=args.profile)
+    except (ScenarioError, UnknownScenario) as exc:
+        print(f"kubetui: {exc}", file=sys.stderr)
+        return 2
+    run_for(run, args.duration)
+    for line in run.log:
+        print(line, file=sys.stderr)
+    sys.stdout.write(render(run, args.output))
+    return 0
+
+
+def all_objects(run: ScenarioRun) -> list[dict]:
+    items = []
+    for kind in kinds.KINDS:
+        items.extend(run.cluster.api.list(kind.plural)[0])
+    return items
+
+
+def render(run: ScenarioRun, output: str) -> str:
+    if output in ("json", "yaml"):
+        doc = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": str(run.cluster.store.revision)},
+               "items": all_objects(run)}
+        if output == "json":
+            return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+        return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+    return render_table(run)
+
+
+def render_table(run: ScenarioRun) -> str:
+    sections = []
+    now = run.cluster.now
+    for kind in kinds.KINDS:
+        if kind.plural in _TABLE_SKIP:
+            continue
+        items = run.cluster.api.list(kind.plural)[0]
+        if items:
+            sections.append(format_rows(table(kind, items, now, all_namespaces=True, qualified_names=True)))
+    return "\n\n".join(sections) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The simulated cluster: store, API server, scheduler, controllers and nodes on a virtual clock."""

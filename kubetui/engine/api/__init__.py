@@ -1,0 +1,1 @@
+"""The API server: kinds, validation, defaulting, admission, selectors, patches and watches."""

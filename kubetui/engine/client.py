@@ -1,0 +1,222 @@
+"""The Client protocol every front end uses, and its in-process implementation over a Cluster."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Iterable, Protocol
+
+from . import objects
+from .api import errors, kinds, patch as patches
+from .api.server import Watch
+from .cluster import Cluster, NodeConfig
+from .controllers import deployment as deployment_controller
+from .store import KeyValue
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+WatchCallback = Callable[[str, dict, "dict | None"], None]
+
+
+class Client(Protocol):
+    """What kubectl can do, plus the playground's verbs (chaos, clock, store browsing, explain)."""
+
+    # kubectl verbs
+    def get(self, resource: str, name: str, namespace: str | None = None) -> dict: ...
+    def list(self, resource: str, namespace: str | None = None, label_selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]: ...
+    def watch(self, resource: str, callback: WatchCallback, namespace: str | None = None,
+              label_selector: str | None = None, field_selector: str | None = None,
+              resource_version: str | None = None) -> Watch: ...
+    def create(self, obj: dict, namespace: str | None = None, dry_run: bool = False) -> dict: ...
+    def update(self, obj: dict, namespace: str | None = None) -> dict: ...
+    def apply(self, obj: dict, namespace: str | None = None) -> dict: ...
+    def patch(self, resource: str, name: str, body, patch_type: str = "strategic",
+              namespace: str | None = None) -> dict: ...
+    def delete(self, resource: str, name: str, namespace: str | None = None,
+               grace_period_seconds: int | None = None, propagation_policy: str | None = None) -> dict: ...
+    def scale(self, resource: str, name: str, replicas: int, namespace: str | None = None) -> dict: ...
+    def rollout_undo(self, name: str, namespace: str | None = None, to_revision: int = 0) -> dict: ...
+    def logs(self, pod: str, namespace: str | None = None, container: str | None = None) -> str: ...
+    def cordon(self, node: str, unschedulable: bool = True) -> dict: ...
+    def drain(self, node: str, force: bool = False, ignore_daemonsets: bool = True) -> list[str]: ...
+    # playground verbs
+    def kill_node(self, name: str) -> None: ...
+    def restart_node(self, name: str) -> None: ...
+    def add_node(self, config: NodeConfig) -> None: ...
+    def kill_pod(self, name: str, namespace: str | None = None) -> dict: ...
+    def crash_container(self, pod: str, namespace: str | None = None, container: str | None = None) -> None: ...
+    @property
+    def now(self) -> float: ...
+    def advance(self, seconds: float) -> None: ...
+    def run_until_idle(self, limit: float = 3600.0) -> float: ...
+    def store_revision(self) -> int: ...
+    def store_keys(self, prefix: str = "/registry/") -> list[str]: ...
+    def store_get(self, key: str, revision: int | None = None) -> KeyValue | None: ...
+    def store_history(self, key: str) -> list[KeyValue | None]: ...
+    def explain(self, pod: str, namespace: str | None = None) -> dict | None: ...
+
+
+class LocalClient:
+    """The in-process Client: calls straight into the cluster's API server (zero copy)."""
+
+    def __init__(self, cluster: Cluster, namespace: str = "default"):
+        self.cluster = cluster
+        self.api = cluster.api
+        self.namespace = namespace
+
+    def _ns(self, resource: str, namespace: str | None) -> str | None:
+        return (namespace or self.namespace) if kinds.by_plural(resource).namespaced else None
+
+    # -- kubectl verbs -----------------------------------------------------------------------
+
+    def get(self, resource, name, namespace=None):
+        return self.api.get(resource, name, self._ns(resource, namespace))
+
+    def list(self, resource, namespace=None, label_selector=None, field_selector=None):
+        return self.api.list(resource, namespace, label_selector, field_selector)[0]
+
+    def watch(self, resource, callback, namespace=None, label_selector=None, field_selector=None,
+              resource_version=None):
+        return self.api.watch(resource, callback, namespace, label_selector, field_selector, resource_version)
+
+    def create(self, obj, namespace=None, dry_run=False):
+        kind = kinds.for_object(obj)
+        return self.api.create(kind.plural, obj, self._ns(kind.plural, namespace), dry_run=dry_run)
+
+    def update(self, obj, namespace=None):
+        kind = kinds.for_object(obj)
+        return self.api.update(kind.plural, obj, self._ns(kind.plural, namespace))
+
+    def apply(self, obj, namespace=None):
+        """Client-side `kubectl apply`: create, or patch the live object with a three-way diff against the
+        last applied configuration (fields dropped from the file are removed)."""
+        kind = kinds.for_object(obj)
+        ns = self._ns(kind.plural, namespace)
+        meta = obj.get("metadata") or {}
+        name = meta.get("name")
+        if not name:
+            raise errors.invalid_object(kind.kind, kind.group, "", [errors.required("metadata.name", "name is required")])
+        desired = objects.deep_copy(obj)
+        annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
+        applied_text = json.dumps({**desired, "metadata": {**meta, "annotations": annotations} if annotations
+                                   else {k: v for k, v in meta.items() if k != "annotations"}},
+                                  sort_keys=True, separators=(",", ":"))
+        desired.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = applied_text + "\n"
+        live = self.api.try_get(kind.plural, name, ns)
+        if live is None:
+            return self.api.create(kind.plural, desired, ns)
+        last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
+        last = json.loads(last_text) if last_text else {}
+        body = three_way_merge_patch(last, desired)
+        body.setdefault("metadata", {})["resourceVersion"] = live["metadata"]["resourceVersion"]
+        merged = patches.json_merge_patch(live, body)
+        return self.api.update(kind.plural, merged, ns)
+
+    def patch(self, resource, name, body, patch_type="strategic", namespace=None):
+        return self.api.patch(resource, name, body, patch_type, self._ns(resource, namespace))
+
+    def delete(self, resource, name, namespace=None, grace_period_seconds=None, propagation_policy=None):
+        return self.api.delete(resource, name, self._ns(resource, namespace),
+                               grace_period_seconds=grace_period_seconds, propagation_policy=propagation_policy)
+
+    def scale(self, resource, name, replicas, namespace=None):
+        return self.api.scale(resource, name, replicas, self._ns(resource, namespace))
+
+    def rollout_undo(self, name, namespace=None, to_revision=0):
+        return deployment_controller.rollback(self.api, namespace or self.namespace, name, to_revision)
+
+    def logs(self, pod, namespace=None, container=None):
+        obj = self.api.get("pods", pod, namespace or self.namespace)
+        node = obj["spec"].get("nodeName")
+        if not node or node not in self.cluster.machines:
+            raise errors.bad_request(f'pod "{pod}" is not running on a node')
+        return self.cluster.machines[node].kubelet.logs(obj["metadata"]["namespace"], pod, container)
+
+    def cordon(self, node, unschedulable=True):
+        return self.api.patch("nodes", node, {"spec": {"unschedulable": True if unschedulable else None}}, "merge")
+
+    def drain(self, node, force=False, ignore_daemonsets=True):
+        """`kubectl drain`: cordon, then evict every pod on the node (DaemonSet pods stay)."""
+        self.api.get("nodes", node)
+        pods = self.api.list("pods", field_selector=f"spec.nodeName={node}")[0]
+        problems = []
+        victims = []
+        for pod in pods:
+            ref = objects.controller_ref(pod)
+            if ref and ref["kind"] == "DaemonSet":
+                if not ignore_daemonsets:
+                    problems.append(f"cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): {objects.key_of(pod)}")
+                continue
+            if ref is None and not force:
+                problems.append(f"cannot delete Pods that declare no controller (use --force to override): {objects.key_of(pod)}")
+                continue
+            victims.append(pod)
+        if problems:
+            raise errors.bad_request("cannot drain node " + f'"{node}"' + ": " + ", ".join(problems))
+        self.cordon(node)
+        evicted = []
+        for pod in victims:
+            meta = pod["metadata"]
+            if meta.get("deletionTimestamp"):
+                continue
+            self.api.delete("pods", meta["name"], meta["namespace"])
+            evicted.append(objects.key_of(pod))
+        return evicted
+
+    # -- playground verbs --------------------------------------------------------------------
+
+    def kill_node(self, name):
+        self.cluster.kill_node(name)
+
+    def restart_node(self, name):
+        self.cluster.restart_node(name)
+
+    def add_node(self, config):
+        self.cluster.add_node(config)
+
+    def kill_pod(self, name, namespace=None):
+        return self.cluster.kill_pod(namespace or self.namespace, name)
+
+    def crash_container(self, pod, namespace=None, container=None):
+        self.cluster.crash_container(namespace or self.namespace, pod, container)
+
+    @property
+    def now(self):
+        return self.cluster.now
+
+    def advance(self, seconds):
+        self.cluster.advance(seconds)
+
+    def run_until_idle(self, limit=3600.0):
+        return self.cluster.run_until_idle(limit=limit)
+
+    def store_revision(self):
+        return self.cluster.store.revision
+
+    def store_keys(self, prefix="/registry/"):
+        return self.cluster.store.keys(prefix)
+
+    def store_get(self, key, revision=None):
+        return self.cluster.store.get(key, revision)
+
+    def store_history(self, key):
+        return self.cluster.store.history(key)
+
+    def explain(self, pod, namespace=None):
+        return self.cluster.scheduler.explain(namespace or self.namespace, pod)
+
+
+def three_way_merge_patch(last_applied: dict, desired: dict) -> dict:
+    """A JSON merge patch that sets everything in `desired` and removes what `last_applied` had and
+    `desired` dropped (kubectl apply's three-way rule, with lists replaced whole)."""
+    body: dict = {}
+    for key, value in desired.items():
+        old = last_applied.get(key)
+        body[key] = three_way_merge_patch(old, value) if isinstance(value, dict) and isinstance(old, dict) else value
+    for key in last_applied:
+        if key not in desired:
+            body[key] = None
+    return body
+
+
+def apply_all(client: Client, docs: Iterable[dict], namespace: str | None = None) -> list[dict]:
+    return [client.apply(doc, namespace) for doc in docs]

@@ -1,0 +1,25 @@
+"""What every simulated component is given: the API server, the clock, shared informers, randomness, timings."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from .api.server import APIServer
+from .clock import Clock
+from .informer import InformerFactory
+from .profiles import Profile
+
+
+@dataclass
+class Context:
+    api: APIServer
+    clock: Clock
+    informers: InformerFactory
+    rng: random.Random
+    profile: Profile
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (component, key, message), newest last
+
+    def record_error(self, component: str, key: str, exc: Exception) -> None:
+        self.errors.append((component, key, str(exc)))
+        del self.errors[:-100]

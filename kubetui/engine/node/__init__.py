@@ -1,0 +1,1 @@
+"""The simulated machines: kubelet and container runtime."""

@@ -1,0 +1,893 @@
+"""kubelet: registers its Node, renews its Lease, and runs the pods bound to it through the container runtime."""
+
+from __future__ import annotations
+
+import uuid
+
+from ..api import errors
+from ..api.defaults import image_pull_policy
+from ..api.errors import ApiError
+from ..clock import rfc3339, rfc3339_micro
+from ..context import Context
+from ..events import EventRecorder
+from ..quantity import cpu_millis, to_bytes
+from .runtime import (EXITED, RUNNING, RUNTIME_VERSION, Container, ContainerRuntime, Timers, normalize_image,
+                      program_of)
+
+KUBELET_VERSION = "v1.35.0"
+OS_IMAGE = "Debian GNU/Linux 12 (bookworm)"
+KERNEL_VERSION = "6.8.0-60-generic"
+NODE_LEASE_NAMESPACE = "kube-node-lease"
+EPHEMERAL_STORAGE = "100Gi"
+PLEG_RELIST_PERIOD = 1.0     # the kubelet notices a container exit at its next relist
+MIN_GRACE_PERIOD = 2         # minimumGracePeriodInSeconds: a container always gets this long to stop
+SANDBOX_RETRY_SECONDS = 1.0  # pod sync retry while the node has no podCIDR yet
+MAX_NODE_IMAGES = 50         # nodeStatusMaxImages
+
+# (type, healthy status, reason, message, event reason)
+_NODE_CONDITIONS = (
+    ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available",
+     "NodeHasSufficientMemory"),
+    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", "NodeHasNoDiskPressure"),
+    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", "NodeHasSufficientPID"),
+    ("Ready", "True", "KubeletReady", "kubelet is posting ready status", "NodeReady"),
+)
+# Pod status fields the kubelet owns; everything else in status is kept as the API has it.
+_KUBELET_STATUS_FIELDS = frozenset({"phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs", "startTime",
+                                    "initContainerStatuses", "containerStatuses", "reason", "message"})
+_KUBELET_CONDITIONS = frozenset({"PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"})
+
+STARTED, SKIPPED, BLOCKED = "started", "skipped", "blocked"
+
+
+def go_duration(seconds: float) -> str:
+    """Go's time.Duration.String(): `200ms`, `1.5s`, `40s`, `2m40s`, `5m0s`, `1h0m0s`."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{round(seconds * 1000, 3):g}ms"
+    total_ms = round(seconds * 1000)
+    hours, rest = divmod(total_ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    text = f"{hours}h" if hours else ""
+    if hours or minutes:
+        text += f"{minutes}m"
+    return text + f"{rest / 1000:g}s"
+
+
+def pod_requests(spec: dict) -> tuple[int, int]:
+    """Effective (cpu millicores, memory bytes) requests: regular containers and sidecars together,
+    or the largest init container if that is more, plus the pod overhead."""
+    def of(c: dict) -> tuple[int, int]:
+        res = c.get("resources") or {}
+        req, lim = res.get("requests") or {}, res.get("limits") or {}
+        cpu, mem = req.get("cpu", lim.get("cpu")), req.get("memory", lim.get("memory"))
+        try:
+            return (cpu_millis(cpu) if cpu is not None else 0), (to_bytes(mem) if mem is not None else 0)
+        except ValueError:
+            return 0, 0
+
+    cpu = mem = init_cpu = init_mem = 0
+    for c in spec.get("containers") or ():
+        a, b = of(c)
+        cpu, mem = cpu + a, mem + b
+    for c in spec.get("initContainers") or ():
+        a, b = of(c)
+        if c.get("restartPolicy") == "Always":
+            cpu, mem = cpu + a, mem + b
+        else:
+            init_cpu, init_mem = max(init_cpu, a), max(init_mem, b)
+    overhead = spec.get("overhead") or {}
+    extra_cpu, extra_mem = of({"resources": {"requests": overhead}})
+    return max(cpu, init_cpu) + extra_cpu, max(mem, init_mem) + extra_mem
+
+
+def _should_restart(restart_policy: str, exit_code: int | None) -> bool:
+    return restart_policy == "Always" or (restart_policy == "OnFailure" and exit_code != 0)
+
+
+def _terminated(c: Container) -> dict:
+    term = {"containerID": f"containerd://{c.id}", "exitCode": c.exit_code,
+            "finishedAt": rfc3339(c.finished_at) if c.finished_at is not None else None, "reason": c.reason,
+            "startedAt": rfc3339(c.started_at) if c.started_at is not None else None}
+    if c.message:
+        term["message"] = c.message
+    return term
+
+
+def pod_phase(spec: dict, init_statuses: list[dict], statuses: list[dict], initialized: bool,
+              pod_is_terminal: bool) -> str:
+    """The kubelet's getPhase: Pending until initialized and every container started, Running while
+    any runs or will be restarted, Succeeded/Failed once all are done for good."""
+    restart_policy = spec.get("restartPolicy") or "Always"
+    sidecars = {c["name"] for c in spec.get("initContainers") or () if c.get("restartPolicy") == "Always"}
+    for s in init_statuses:
+        if s["name"] in sidecars:
+            continue
+        term = s["state"].get("terminated") or (s["lastState"].get("terminated") if "waiting" in s["state"] else None)
+        if term is not None and term["exitCode"] != 0 and restart_policy == "Never":
+            return "Failed"
+    if not initialized:
+        return "Pending"
+    running = waiting = stopped = succeeded = 0
+    for s in statuses:
+        state = s["state"]
+        if "running" in state:
+            running += 1
+        elif "terminated" in state:
+            stopped += 1
+            succeeded += state["terminated"]["exitCode"] == 0
+        elif s["lastState"].get("terminated"):
+            stopped += 1
+        else:
+            waiting += 1
+    if waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if stopped:
+        if pod_is_terminal:
+            return "Succeeded" if stopped == succeeded else "Failed"
+        if restart_policy == "Always":
+            return "Running"
+        if stopped == succeeded:
+            return "Succeeded"
+        return "Failed" if restart_policy == "Never" else "Running"
+    return "Pending"
+
+
+class _ContainerState:
+    """The kubelet's view of one container of a pod across its restarts."""
+
+    __slots__ = ("name", "spec", "init", "sidecar", "field_path", "current", "dead", "last_terminated", "waiting",
+                 "starting", "pulled")
+
+    def __init__(self, spec: dict, init: bool):
+        self.name = spec["name"]
+        self.spec = spec
+        self.init = init
+        self.sidecar = init and spec.get("restartPolicy") == "Always"
+        self.field_path = f"spec.{'initContainers' if init else 'containers'}{{{self.name}}}"
+        self.current: Container | None = None   # the latest attempt
+        self.dead: Container | None = None      # the attempt before it, kept for `crictl ps -a`
+        self.last_terminated: dict | None = None
+        self.waiting: tuple[str, str] | None = None  # CrashLoopBackOff, ErrImageNeverPull
+        self.starting = False
+        self.pulled = False
+
+
+class _PodWorker:
+    """One pod on this node: its sandbox, containers and the one status the kubelet reports for it."""
+
+    __slots__ = ("key", "uid", "pod", "init", "app", "sandbox", "admitted", "requests", "rejected", "initialized",
+                 "terminal", "terminating", "removed", "done", "busy", "flush_pending", "sync_pending", "start_time")
+
+    def __init__(self, pod: dict, now: str):
+        meta = pod["metadata"]
+        spec = pod["spec"]
+        self.key = f"{meta['namespace']}/{meta['name']}"
+        self.uid = meta["uid"]
+        self.pod = pod
+        self.init = [_ContainerState(c, True) for c in spec.get("initContainers") or ()]
+        self.app = [_ContainerState(c, False) for c in spec.get("containers") or ()]
+        self.sandbox = None
+        self.admitted = False
+        self.requests = (0, 0)
+        self.rejected: tuple[str, str] | None = None
+        self.initialized = not self.init
+        self.terminal = False
+        self.terminating = False
+        self.removed = False
+        self.done = False
+        self.busy = False
+        self.flush_pending = False
+        self.sync_pending = False
+        self.start_time = (pod.get("status") or {}).get("startTime") or now
+
+    @property
+    def containers(self) -> list[_ContainerState]:
+        return self.init + self.app
+
+    def describe(self) -> str:
+        """format.Pod: `name_namespace(uid)`."""
+        meta = self.pod["metadata"]
+        return f"{meta['name']}_{meta['namespace']}({self.uid})"
+
+
+class Kubelet:
+    """The node agent of one machine. Public reads for the UI: `allocated()`, `capacity`, `logs()`."""
+
+    def __init__(self, ctx: Context, config, runtime: ContainerRuntime, timers: Timers, node_ip: str):
+        self.ctx = ctx
+        self.api = ctx.api
+        self.clock = ctx.clock
+        self.profile = ctx.profile
+        self.config = config
+        self.node_name = config.name
+        self.runtime = runtime
+        runtime.on_exit = self._on_container_exit
+        self.timers = timers
+        self.node_ip = node_ip
+        self.recorder = EventRecorder(ctx.api, "kubelet", host=config.name)
+        self.capacity = {"cpu": cpu_millis(config.cpu), "memory": to_bytes(config.memory), "pods": int(config.pods)}
+        self.machine_id = f"{ctx.rng.getrandbits(128):032x}"
+        self.system_uuid = str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4))
+        self.boot_id: str | None = None
+        self.running = False
+        self._watch = None
+        self._workers: dict[str, _PodWorker] = {}
+        self._by_uid: dict[str, _PodWorker] = {}
+        self._backoff: dict[tuple[str, str], tuple[float, float]] = {}  # (uid, container) -> (delay, last update)
+        self._allocated = [0, 0, 0]  # cpu millicores, memory bytes, pods
+        self._pull_free_at = 0.0
+        self._pulls: dict[str, list] = {}  # image ref -> [duration, waiters]
+        self._last_report = float("-inf")
+        self._posted_images = -1
+        self._images_cache: tuple[int, list[dict]] = (-1, [])
+
+    # -- reads for the UI ------------------------------------------------------------------------
+
+    def allocated(self) -> dict[str, int]:
+        """Requests of the pods admitted here and not finished: cpu (millicores), memory (bytes), pods."""
+        cpu, mem, pods = self._allocated
+        return {"cpu": cpu, "memory": mem, "pods": pods}
+
+    def logs(self, namespace: str, pod: str, container: str | None = None) -> str:
+        w = self._workers.get(f"{namespace}/{pod}")
+        if w is None:
+            raise errors.bad_request(f'pod "{pod}" is not running on node "{self.node_name}"')
+        cs = self._pick_container(w, pod, container)
+        if cs.current is None:
+            reason = cs.waiting[0] if cs.waiting else "ContainerCreating"
+            raise errors.bad_request(f'container "{cs.name}" in pod "{pod}" is waiting to start: {reason}')
+        lines = cs.current.logs
+        return "".join(line + "\n" for line in lines)
+
+    def crash_container(self, namespace: str, pod: str, container: str | None = None) -> None:
+        w = self._workers.get(f"{namespace}/{pod}")
+        if w is None or w.done:
+            raise errors.not_found("pods", "", pod)
+        cs = self._pick_container(w, pod, container)
+        if cs.current is None or cs.current.state != RUNNING:
+            raise errors.bad_request(f'container "{cs.name}" in pod "{pod}" is not running')
+        self.runtime.exit_container(cs.current, 1)
+
+    def _pick_container(self, w: _PodWorker, pod: str, name: str | None) -> _ContainerState:
+        if name is None:
+            if len(w.app) == 1:
+                return w.app[0]
+            names = " ".join(cs.name for cs in w.app)
+            raise errors.bad_request(f"a container name must be specified for pod {pod}, choose one of: [{names}]")
+        for cs in w.containers:
+            if cs.name == name:
+                return cs
+        raise errors.bad_request(f"container {name} is not valid for pod {pod}")
+
+    # -- power -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """The kubelet process starts (machine boot): register, heartbeat, and pick up its pods."""
+        self.running = True
+        self.boot_id = str(uuid.UUID(int=self.ctx.rng.getrandbits(128), version=4))
+        self._pull_free_at = self.clock.now
+        self._last_report = float("-inf")
+        self._register()
+        self._renew_lease()
+        self.timers.later(self.profile.node_status_update_frequency, self._sync_node_status, daemon=True)
+        selector = f"spec.nodeName={self.node_name}"
+        pods, _ = self.api.list("pods", field_selector=selector)
+        self._watch = self.api.watch("pods", self._on_pod_event, field_selector=selector)
+        pods.sort(key=lambda p: (p["metadata"].get("creationTimestamp") or "", p["metadata"]["name"]))
+        for pod in pods:
+            self._add_worker(pod)
+        for uid in {s.pod_uid for s in self.runtime.sandboxes.values()} - set(self._by_uid):
+            self.runtime.remove_pod(uid)
+
+    def stop(self) -> None:
+        """The kubelet process dies with its machine: no more writes of any kind."""
+        self.running = False
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
+        self._workers.clear()
+        self._by_uid.clear()
+        self._backoff.clear()
+        self._pulls.clear()
+        self._allocated = [0, 0, 0]
+
+    # -- node registration, status and lease -----------------------------------------------------
+
+    def _register(self) -> None:
+        existing = self.api.try_get("nodes", self.node_name)
+        self.recorder.event(existing or self._node_ref(), "Normal", "Starting", "Starting kubelet.")
+        status = self._node_status(existing)
+        try:
+            if existing is None:
+                labels = {**self._default_labels(), **self.config.labels}
+                node = {"apiVersion": "v1", "kind": "Node",
+                        "metadata": {"name": self.node_name, "labels": labels,
+                                     "annotations": {"node.alpha.kubernetes.io/ttl": "0",
+                                                     "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
+                        "spec": {"taints": [dict(t) for t in self.config.taints]} if self.config.taints else {},
+                        "status": status}
+                node = self.api.create("nodes", node, field_validation="Ignore")
+            else:
+                labels = existing["metadata"].get("labels") or {}
+                defaults = self._default_labels()
+                if any(labels.get(k) != v for k, v in defaults.items()):
+                    existing = self.api.update(
+                        "nodes", {**existing, "metadata": {**existing["metadata"], "labels": {**labels, **defaults}}},
+                        field_validation="Ignore")
+                node = self.api.update_status("nodes", {**existing, "status": status})
+                old_boot = ((existing.get("status") or {}).get("nodeInfo") or {}).get("bootID")
+                if old_boot and old_boot != self.boot_id:
+                    self.recorder.event(node, "Warning", "Rebooted",
+                                        f"Node {self.node_name} has been rebooted, boot id: {self.boot_id}")
+        except ApiError as exc:
+            self.ctx.record_error("kubelet", self.node_name, exc)
+            return
+        self._last_report = self.clock.now
+        self._posted_images = self.runtime.images_version
+        self._condition_events(node, existing)
+        self.recorder.event(node, "Normal", "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods")
+
+    def _node_ref(self) -> dict:
+        return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": self.node_name, "uid": self.node_name}}
+
+    def _default_labels(self) -> dict[str, str]:
+        return {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                "kubernetes.io/hostname": self.node_name, "kubernetes.io/os": "linux"}
+
+    def _condition_events(self, node: dict, previous: dict | None) -> None:
+        before = {c.get("type"): c.get("status") for c in ((previous or {}).get("status") or {}).get("conditions") or ()}
+        for type_, status, _, _, event in _NODE_CONDITIONS:
+            if before.get(type_) != status:
+                self.recorder.event(node, "Normal", event, f"Node {self.node_name} status is now: {event}")
+
+    def _node_status(self, node: dict | None) -> dict:
+        now = rfc3339(self.clock.now)
+        old = {c.get("type"): c for c in ((node or {}).get("status") or {}).get("conditions") or ()}
+        conditions = []
+        for type_, status, reason, message, _ in _NODE_CONDITIONS:
+            prev = old.get(type_)
+            since = prev.get("lastTransitionTime", now) if prev is not None and prev.get("status") == status else now
+            conditions.append({"type": type_, "status": status, "lastHeartbeatTime": now, "lastTransitionTime": since,
+                               "reason": reason, "message": message})
+        cfg = self.config
+        resources = {"cpu": str(cfg.cpu), "ephemeral-storage": EPHEMERAL_STORAGE, "hugepages-1Gi": "0",
+                     "hugepages-2Mi": "0", "memory": str(cfg.memory), "pods": str(cfg.pods)}
+        return {
+            "addresses": [{"type": "InternalIP", "address": self.node_ip}, {"type": "Hostname", "address": self.node_name}],
+            "allocatable": dict(resources),
+            "capacity": resources,
+            "conditions": conditions,
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "images": self._node_images(),
+            "nodeInfo": {"architecture": "amd64", "bootID": self.boot_id, "containerRuntimeVersion": RUNTIME_VERSION,
+                         "kernelVersion": KERNEL_VERSION, "kubeletVersion": KUBELET_VERSION,
+                         "machineID": self.machine_id, "operatingSystem": "linux", "osImage": OS_IMAGE,
+                         "systemUUID": self.system_uuid},
+        }
+
+    def _node_images(self) -> list[dict]:
+        version, cached = self._images_cache
+        if version != self.runtime.images_version:
+            images = sorted(self.runtime.images.values(), key=lambda i: (-i.size, i.ref))[:MAX_NODE_IMAGES]
+            cached = [{"names": [i.repo_digest, i.ref], "sizeBytes": i.size} for i in images]
+            self._images_cache = (self.runtime.images_version, cached)
+        return cached
+
+    def _sync_node_status(self) -> None:
+        """Every nodeStatusUpdateFrequency: post the status if it changed, or every nodeStatusReportFrequency."""
+        self.timers.later(self.profile.node_status_update_frequency, self._sync_node_status, daemon=True)
+        node = self.api.try_get("nodes", self.node_name)
+        if node is None:
+            return
+        now = self.clock.now
+        conditions = {c.get("type"): c.get("status") for c in (node.get("status") or {}).get("conditions") or ()}
+        changed = (self._posted_images != self.runtime.images_version
+                   or any(conditions.get(t) != s for t, s, *_ in _NODE_CONDITIONS))
+        if not changed and now - self._last_report < self.profile.node_status_report_frequency:
+            return
+        try:
+            posted = self.api.update_status("nodes", {**node, "status": self._node_status(node)})
+        except ApiError as exc:
+            self.ctx.record_error("kubelet", self.node_name, exc)
+            return
+        self._last_report = now
+        self._posted_images = self.runtime.images_version
+        self._condition_events(posted, node)
+
+    def _renew_lease(self) -> None:
+        """The node lease controller: create or renew kube-node-lease/<node> every renew interval."""
+        self.timers.later(self.profile.node_lease_renew_interval, self._renew_lease, daemon=True)
+        spec = {"holderIdentity": self.node_name, "leaseDurationSeconds": int(self.profile.node_lease_duration),
+                "renewTime": rfc3339_micro(self.clock.now)}
+        lease = self.api.try_get("leases", self.node_name, NODE_LEASE_NAMESPACE)
+        try:
+            if lease is None:
+                meta: dict = {"name": self.node_name, "namespace": NODE_LEASE_NAMESPACE}
+                node = self.api.try_get("nodes", self.node_name)
+                if node is not None:
+                    meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": self.node_name,
+                                                "uid": node["metadata"]["uid"]}]
+                self.api.create("leases", {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                                           "metadata": meta, "spec": spec}, NODE_LEASE_NAMESPACE,
+                                field_validation="Ignore")
+            else:
+                self.api.update("leases", {**lease, "spec": {**lease.get("spec", {}), **spec}}, NODE_LEASE_NAMESPACE,
+                                field_validation="Ignore")
+        except ApiError as exc:
+            self.ctx.record_error("kubelet", self.node_name, exc)
+
+    # -- pod workers -----------------------------------------------------------------------------
+
+    def _on_pod_event(self, type_: str, pod: dict, old: dict | None) -> None:
+        """Watch handler: only records the change and wakes the pod's worker."""
+        meta = pod["metadata"]
+        key = f"{meta['namespace']}/{meta['name']}"
+        w = self._workers.get(key)
+        if w is not None and w.uid != meta["uid"]:
+            w.removed = True
+            self._request_sync(w)
+            w = None
+        if type_ == "DELETED":
+            if w is not None:
+                w.removed = True
+                if w.done:
+                    self._forget(w)
+                else:
+                    self._request_sync(w)
+            return
+        if w is None:
+            self._add_worker(pod)
+            return
+        w.pod = pod
+        if meta.get("deletionTimestamp") and not w.terminating:
+            self._request_sync(w)
+
+    def _add_worker(self, pod: dict) -> None:
+        w = _PodWorker(pod, rfc3339(self.clock.now))
+        self._workers[w.key] = w
+        self._by_uid[w.uid] = w
+        by_name = {cs.name: cs for cs in w.containers}
+        for c in sorted(self.runtime.pod_containers(w.uid), key=lambda c: c.attempt):
+            cs = by_name.get(c.name)
+            if cs is None:
+                continue
+            if cs.current is not None:
+                cs.last_terminated = _terminated(cs.current)
+                cs.dead = cs.current
+            cs.current = c
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            w.terminal = True
+        self._request_sync(w)
+
+    def _forget(self, w: _PodWorker) -> None:
+        self._by_uid.pop(w.uid, None)
+        if self._workers.get(w.key) is w:
+            del self._workers[w.key]
+
+    def _request_sync(self, w: _PodWorker) -> None:
+        if not w.sync_pending:
+            w.sync_pending = True
+            self.timers.later(0, self._sync, w)
+
+    def _mark_dirty(self, w: _PodWorker) -> None:
+        if not w.flush_pending:
+            w.flush_pending = True
+            self.timers.later(0, self._flush, w)
+
+    def _event(self, w: _PodWorker, type_: str, reason: str, message: str, field_path: str | None = None) -> None:
+        self.recorder.event(w.pod, type_, reason, message, field_path)
+
+    def _sync(self, w: _PodWorker) -> None:
+        """SyncPod: move the pod one step towards its spec (or towards gone, when it is being deleted)."""
+        w.sync_pending = False
+        if w.done or not self.running:
+            return
+        if w.removed or w.pod["metadata"].get("deletionTimestamp"):
+            self._terminate(w)
+            return
+        if w.terminal:
+            self._mark_dirty(w)
+            return
+        if w.busy:
+            return
+        if not w.admitted and not self._admit(w):
+            return
+        if (w.sandbox is None or not w.sandbox.ready) and not self._create_sandbox(w):
+            return
+        to_start: list[_ContainerState] = []
+        if self._sync_init_containers(w, to_start):
+            restart_policy = w.pod["spec"].get("restartPolicy") or "Always"
+            for cs in w.app:
+                c = cs.current
+                if cs.starting or (c is not None and c.state == RUNNING):
+                    continue
+                if c is not None and c.state == EXITED and not _should_restart(restart_policy, c.exit_code):
+                    continue
+                result = self._prepare_start(w, cs)
+                if result == STARTED:
+                    to_start.append(cs)
+                elif result == BLOCKED:
+                    break
+        if to_start:
+            self.timers.later(self.profile.container_start_seconds, self._start_containers, w, to_start)
+        self._mark_dirty(w)
+
+    def _sync_init_containers(self, w: _PodWorker, to_start: list[_ContainerState]) -> bool:
+        """Run init containers one at a time; True once all have completed (sidecars: started)."""
+        if w.initialized:
+            return True
+        restart_policy = w.pod["spec"].get("restartPolicy") or "Always"
+        sandbox_id = w.sandbox.id
+        for cs in w.init:
+            c = cs.current
+            current = c is not None and c.sandbox_id == sandbox_id
+            if cs.starting:
+                return False
+            if cs.sidecar:
+                if current and c.state == RUNNING:
+                    continue
+            else:
+                if current and c.state == EXITED and c.exit_code == 0:
+                    continue
+                if current and c.state == RUNNING:
+                    return False
+                if current and c.state == EXITED and restart_policy == "Never":
+                    return False
+            if self._prepare_start(w, cs) == STARTED:
+                to_start.append(cs)
+            return False
+        w.initialized = True
+        return True
+
+    def _admit(self, w: _PodWorker) -> bool:
+        """Kubelet admission: the pod must fit in what is left of the node's allocatable resources."""
+        cpu, mem = pod_requests(w.pod["spec"])
+        used_cpu, used_mem, used_pods = self._allocated
+        cap = self.capacity
+        problem = None
+        if cpu and used_cpu + cpu > cap["cpu"]:
+            problem = ("cpu", cpu, used_cpu, cap["cpu"])
+        elif mem and used_mem + mem > cap["memory"]:
+            problem = ("memory", mem, used_mem, cap["memory"])
+        elif used_pods + 1 > cap["pods"]:
+            problem = ("pods", 1, used_pods, cap["pods"])
+        if problem is not None:
+            name, requested, used, capacity = problem
+            message = f"Node didn't have enough resource: {name}, requested: {requested}, used: {used}, capacity: {capacity}"
+            w.rejected = (f"OutOf{name}", message)
+            w.terminal = True
+            self._event(w, "Warning", f"OutOf{name}", message)
+            self._mark_dirty(w)
+            return False
+        w.admitted = True
+        w.requests = (cpu, mem)
+        self._allocated = [used_cpu + cpu, used_mem + mem, used_pods + 1]
+        return True
+
+    def _release(self, w: _PodWorker) -> None:
+        if w.admitted:
+            w.admitted = False
+            cpu, mem = w.requests
+            a = self._allocated
+            self._allocated = [a[0] - cpu, a[1] - mem, a[2] - 1]
+
+    def _create_sandbox(self, w: _PodWorker) -> bool:
+        spec = w.pod["spec"]
+        meta = w.pod["metadata"]
+        old = self.runtime.pod_sandboxes(w.uid)
+        restart_policy = spec.get("restartPolicy") or "Always"
+        if old and restart_policy == "Never" and self.runtime.pod_containers(w.uid):
+            # A Never pod whose sandbox died is not re-created: its containers stay terminated.
+            self._mark_dirty(w)
+            return False
+        host_network = bool(spec.get("hostNetwork"))
+        cidr = None
+        if not host_network:
+            node = self.api.try_get("nodes", self.node_name)
+            cidr = ((node or {}).get("spec") or {}).get("podCIDR")
+            if not cidr:
+                self.timers.later(SANDBOX_RETRY_SECONDS, self._request_sync, w)
+                return False
+        if old:
+            self._event(w, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+            for s in old:
+                self.runtime.remove_pod_sandbox(s)
+            w.initialized = not w.init
+        attempt = old[-1].attempt + 1 if old else 0
+        w.sandbox = self.runtime.run_pod_sandbox(w.uid, meta["namespace"], meta["name"], attempt, cidr,
+                                                 self.node_ip if host_network else None)
+        return True
+
+    def _prepare_start(self, w: _PodWorker, cs: _ContainerState) -> str:
+        """Back-off and image checks before (re)starting a container: STARTED, SKIPPED or BLOCKED (pulling)."""
+        c = cs.current
+        if c is not None and c.state == EXITED and c.sandbox_id == w.sandbox.id:
+            remaining, delay = self._back_off(w, cs, c)
+            if remaining > 0:
+                message = f"back-off {go_duration(delay)} restarting failed container={cs.name} pod={w.describe()}"
+                if cs.waiting != ("CrashLoopBackOff", message):
+                    cs.waiting = ("CrashLoopBackOff", message)
+                    self._event(w, "Warning", "BackOff",
+                                f"Back-off restarting failed container {cs.name} in pod {w.describe()}", cs.field_path)
+                    self.timers.later(remaining, self._request_sync, w, label=f"restart {w.key} container {cs.name}")
+                return SKIPPED
+        image = cs.spec.get("image") or ""
+        policy = cs.spec.get("imagePullPolicy") or image_pull_policy(image)
+        present = self.runtime.image_present(image)
+        if policy == "Never" and not present:
+            message = f'Container image "{image}" is not present with pull policy of Never'
+            if cs.waiting != ("ErrImageNeverPull", message):
+                cs.waiting = ("ErrImageNeverPull", message)
+                self._event(w, "Warning", "ErrImageNeverPull", message, cs.field_path)
+            return SKIPPED
+        if not cs.pulled and (policy == "Always" or not present):
+            self._pull(w, cs, image)
+            return BLOCKED
+        if not cs.pulled:
+            self._event(w, "Normal", "Pulled",
+                        f'Container image "{image}" already present on machine and can be accessed by the pod',
+                        cs.field_path)
+        cs.pulled = False
+        cs.waiting = None
+        cs.starting = True
+        return STARTED
+
+    def _back_off(self, w: _PodWorker, cs: _ContainerState, c: Container) -> tuple[float, float]:
+        """client-go's flowcontrol.Backoff as the kubelet uses it for crashed containers: seconds
+        still to wait and the current delay. The first restart is immediate; each later one waits
+        twice as long, up to the cap; a container that ran long enough starts over."""
+        key = (w.uid, cs.name)
+        now = self.clock.now
+        finished = c.finished_at
+        entry = self._backoff.get(key)
+        expired = entry is not None and finished - entry[1] > self.profile.crashloop_reset_after
+        if entry is not None and not expired and now - finished < entry[0]:
+            return finished + entry[0] - now, entry[0]
+        if entry is None or expired:
+            delay = self.profile.crashloop_initial_backoff
+        else:
+            delay = min(entry[0] * 2, self.profile.crashloop_max_backoff)
+        self._backoff[key] = (delay, now)
+        return 0.0, delay
+
+    def _pull(self, w: _PodWorker, cs: _ContainerState, image: str) -> None:
+        """The image puller: pulls are serialized on the node; asking for an image already being
+        pulled waits for that pull."""
+        w.busy = True
+        self._event(w, "Normal", "Pulling", f'Pulling image "{image}"', cs.field_path)
+        ref = normalize_image(image)
+        now = self.clock.now
+        pull = self._pulls.get(ref)
+        if pull is None:
+            start = max(now, self._pull_free_at)
+            duration = self.runtime.pull_seconds(image, self.profile.image_pull_seconds)
+            self._pull_free_at = start + duration
+            pull = self._pulls[ref] = [duration, []]
+            self.timers.later(start + duration - now, self._pull_done, ref, image)
+        pull[1].append((w, cs, now, image))
+
+    def _pull_done(self, ref: str, image: str) -> None:
+        duration, waiters = self._pulls.pop(ref)
+        info = self.runtime.store_image(image)
+        now = self.clock.now
+        for w, cs, requested, text in waiters:
+            if w.done or w.terminating:
+                continue
+            w.busy = False
+            cs.pulled = True
+            self._event(w, "Normal", "Pulled",
+                        f'Successfully pulled image "{text}" in {go_duration(duration)} '
+                        f'({go_duration(now - requested)} including waiting). Image size: {info.size} bytes.',
+                        cs.field_path)
+            self._request_sync(w)
+
+    def _start_containers(self, w: _PodWorker, batch: list[_ContainerState]) -> None:
+        """CreateContainer + StartContainer for the containers a sync decided to start."""
+        if w.done or w.terminating:
+            return
+        resync = False
+        for cs in batch:
+            if not cs.starting:
+                continue
+            cs.starting = False
+            prev = cs.current
+            attempt = 0
+            if prev is not None:
+                attempt = prev.attempt + 1
+                if cs.dead is not None:
+                    self.runtime.remove_container(cs.dead)
+                cs.dead = prev
+                cs.last_terminated = _terminated(prev)
+            c = self.runtime.create_container(w.sandbox, cs.name, cs.spec.get("image") or "", attempt,
+                                              program_of(cs.spec))
+            cs.current = c
+            self._event(w, "Normal", "Created", "Container created", cs.field_path)
+            self.runtime.start_container(c)
+            self._event(w, "Normal", "Started", "Container started", cs.field_path)
+            resync = resync or cs.init
+        if resync:
+            self._request_sync(w)
+        self._mark_dirty(w)
+
+    def _on_container_exit(self, c: Container) -> None:
+        """PLEG: the runtime reports a container exit."""
+        w = self._by_uid.get(c.pod_uid)
+        if w is None or w.done:
+            return
+        if w.terminating:
+            self.timers.later(0, self._terminate, w)
+        else:
+            self.timers.later(PLEG_RELIST_PERIOD, self._request_sync, w)
+
+    # -- termination -----------------------------------------------------------------------------
+
+    def _terminate(self, w: _PodWorker) -> None:
+        """Graceful termination: SIGTERM every running container, then, once all have stopped,
+        report the final status and remove the pod from the API (grace period 0)."""
+        if w.done:
+            return
+        if not w.terminating:
+            w.terminating = True
+            w.busy = False
+            grace = w.pod["metadata"].get("deletionGracePeriodSeconds", 0) if not w.removed else 0
+            for cs in w.app + w.init[::-1]:
+                cs.starting = False
+                c = cs.current
+                if c is not None and c.state == RUNNING:
+                    self._event(w, "Normal", "Killing", f"Stopping container {cs.name}", cs.field_path)
+                    self.runtime.stop_container(c, max(grace, MIN_GRACE_PERIOD))
+        if any(cs.current is not None and cs.current.state == RUNNING for cs in w.containers):
+            return
+        self._finish(w)
+
+    def _finish(self, w: _PodWorker) -> None:
+        w.done = True
+        if w.sandbox is not None:
+            self.runtime.stop_pod_sandbox(w.sandbox)
+        self._release(w)
+        if not w.removed:
+            pod = w.pod
+            meta = pod["metadata"]
+            try:
+                status = self._pod_status(w, pod_is_terminal=True)
+                if status != pod.get("status"):
+                    self.api.update_status("pods", {**pod, "status": status})
+                self.api.delete("pods", meta["name"], meta["namespace"], grace_period_seconds=0,
+                                preconditions={"uid": w.uid})
+            except ApiError as exc:
+                if exc.code not in (404, 409):
+                    self.ctx.record_error("kubelet", w.key, exc)
+        self.runtime.remove_pod(w.uid)
+        self._forget(w)
+
+    def _on_terminal(self, w: _PodWorker) -> None:
+        """All containers are done for good (Succeeded/Failed): tear the sandbox down, free the resources."""
+        w.terminal = True
+        grace = w.pod["spec"].get("terminationGracePeriodSeconds", 30)
+        for cs in w.init[::-1]:
+            c = cs.current
+            if cs.sidecar and c is not None and c.state == RUNNING:
+                self._event(w, "Normal", "Killing", f"Stopping container {cs.name}", cs.field_path)
+                self.runtime.stop_container(c, max(grace, MIN_GRACE_PERIOD))
+        if w.sandbox is not None:
+            self.runtime.stop_pod_sandbox(w.sandbox)
+        self._release(w)
+
+    # -- status ----------------------------------------------------------------------------------
+
+    def _flush(self, w: _PodWorker) -> None:
+        """The status manager: one write for everything that changed at this instant."""
+        if w.sync_pending:
+            self.timers.later(0, self._flush, w)
+            return
+        w.flush_pending = False
+        if w.done or not self.running:
+            return
+        status = self._pod_status(w)
+        if status["phase"] in ("Succeeded", "Failed") and not w.terminal:
+            self._on_terminal(w)
+            status = self._pod_status(w)
+        pod = w.pod
+        if status == pod.get("status"):
+            return
+        try:
+            self.api.update_status("pods", {**pod, "status": status})
+        except ApiError as exc:
+            if exc.code == 409:
+                self._mark_dirty(w)
+            elif exc.code != 404:
+                self.ctx.record_error("kubelet", w.key, exc)
+
+    def _pod_status(self, w: _PodWorker, pod_is_terminal: bool = False) -> dict:
+        """generateAPIPodStatus: phase, conditions, IPs and container statuses from the runtime's state."""
+        old = w.pod.get("status") or {}
+        status = {k: v for k, v in old.items() if k not in _KUBELET_STATUS_FIELDS}
+        if w.rejected is not None:
+            reason, message = w.rejected
+            if "conditions" in old:
+                status["conditions"] = old["conditions"]
+            status.update(phase="Failed", reason=reason, message=f"Pod was rejected: {message}")
+            return status
+        now = rfc3339(self.clock.now)
+        init_statuses = [self._container_status(w, cs) for cs in w.init]
+        statuses = [self._container_status(w, cs) for cs in w.app]
+        spec = w.pod["spec"]
+        phase = pod_phase(spec, init_statuses, statuses, w.initialized, pod_is_terminal)
+        sandbox_ready = w.sandbox is not None and w.sandbox.ready
+        unready = [s["name"] for s in statuses if not s["ready"]]
+        if phase == "Succeeded":
+            containers_ready = ("False", "PodCompleted", "")
+        elif unready:
+            containers_ready = ("False", "ContainersNotReady", f"containers with unready status: [{' '.join(unready)}]")
+        else:
+            containers_ready = ("True", "", "")
+        if w.initialized:
+            initialized = ("True", "", "")
+        else:
+            pending = [cs.name for cs, s in zip(w.init, init_statuses)
+                       if not (s["state"].get("terminated", {}).get("exitCode") == 0 or (cs.sidecar and s["started"]))]
+            initialized = ("False", "ContainersNotInitialized", f"containers with incomplete status: [{' '.join(pending)}]")
+        previous = {c.get("type"): c for c in old.get("conditions") or ()}
+        conditions = []
+        for type_, (value, reason, message) in (
+                ("PodReadyToStartContainers", ("True" if sandbox_ready else "False", "", "")),
+                ("Initialized", initialized), ("Ready", containers_ready), ("ContainersReady", containers_ready)):
+            prev = previous.get(type_)
+            cond = {"type": type_, "status": value, "lastProbeTime": None,
+                    "lastTransitionTime": prev.get("lastTransitionTime", now)
+                    if prev is not None and prev.get("status") == value else now}
+            if reason:
+                cond["reason"] = reason
+            if message:
+                cond["message"] = message
+            conditions.append(cond)
+        conditions.extend(c for c in old.get("conditions") or () if c.get("type") not in _KUBELET_CONDITIONS)
+        status["conditions"] = conditions
+        status["hostIP"] = self.node_ip
+        status["hostIPs"] = [{"ip": self.node_ip}]
+        ip = w.sandbox.ip if w.sandbox is not None else old.get("podIP")
+        if ip:
+            status["podIP"] = ip
+            status["podIPs"] = [{"ip": ip}]
+        status["startTime"] = w.start_time
+        if init_statuses:
+            status["initContainerStatuses"] = init_statuses
+        status["containerStatuses"] = statuses
+        status["phase"] = phase
+        return status
+
+    def _container_status(self, w: _PodWorker, cs: _ContainerState) -> dict:
+        c = cs.current
+        if c is None:
+            if cs.waiting is not None:
+                waiting = {"reason": cs.waiting[0], "message": cs.waiting[1]}
+            elif not cs.init and not w.initialized:
+                waiting = {"reason": "PodInitializing"}
+            else:
+                waiting = {"reason": "ContainerCreating"}
+            return {"image": cs.spec.get("image") or "", "imageID": "", "lastState": {}, "name": cs.name,
+                    "ready": False, "restartCount": 0, "started": False, "state": {"waiting": waiting}}
+        last = cs.last_terminated
+        if c.state == RUNNING:
+            state = {"running": {"startedAt": rfc3339(c.started_at)}}
+        elif c.state == EXITED:
+            term = _terminated(c)
+            if cs.waiting is not None and not cs.starting:
+                state = {"waiting": {"reason": cs.waiting[0], "message": cs.waiting[1]}}
+                last = term
+            else:
+                state = {"terminated": term}
+        else:
+            state = {"waiting": {"reason": "ContainerCreating"}}
+        return {"containerID": f"containerd://{c.id}", "image": c.image.ref, "imageID": c.image.repo_digest,
+                "lastState": {"terminated": last} if last else {}, "name": cs.name,
+                "ready": self._container_ready(cs), "restartCount": c.attempt, "started": c.state == RUNNING,
+                "state": state}
+
+    def _container_ready(self, cs: _ContainerState) -> bool:
+        """A container without a readiness probe is ready as soon as it runs."""
+        return cs.current is not None and cs.current.state == RUNNING

@@ -1,0 +1,58 @@
+"""A simulated machine: a network address, a container runtime and a kubelet that live and die with its power."""
+
+from __future__ import annotations
+
+import ipaddress
+import weakref
+
+from ..api import errors
+from ..api.server import APIServer
+from ..context import Context
+from .kubelet import Kubelet
+from .runtime import ContainerRuntime, Timers
+
+# Machines sit on one docker-style bridge network, as kind's nodes do (172.18.0.1 is the gateway).
+_NODE_NETWORK = ipaddress.ip_network("172.18.0.0/16")
+_next_host: weakref.WeakKeyDictionary[APIServer, int] = weakref.WeakKeyDictionary()
+
+
+def _node_ip(api: APIServer) -> str:
+    """The next free address on the cluster's machine network, in the order machines are racked."""
+    host = _next_host.get(api, 2)
+    _next_host[api] = host + 1
+    return str(_NODE_NETWORK.network_address + host)
+
+
+class Machine:
+    """Power on boots the runtime and the kubelet (which registers the Node); power off stops every
+    process on the machine at once, without a word to the API server."""
+
+    def __init__(self, ctx: Context, config):
+        self.ctx = ctx
+        self.config = config
+        self.name = config.name
+        self.ip = _node_ip(ctx.api)
+        self.powered = False
+        self.timers = Timers(ctx.clock)
+        self.runtime = ContainerRuntime(ctx.clock, ctx.rng, self.timers)
+        self.kubelet = Kubelet(ctx, config, self.runtime, self.timers, self.ip)
+
+    def power_on(self) -> None:
+        if self.powered:
+            return
+        self.powered = True
+        self.kubelet.start()
+
+    def power_off(self) -> None:
+        if not self.powered:
+            return
+        self.powered = False
+        self.timers.cancel_all()
+        self.kubelet.stop()
+        self.runtime.halt()
+
+    def crash_container(self, namespace: str, pod: str, container: str | None = None) -> None:
+        """Make a running container's process exit with code 1; the kubelet reacts."""
+        if not self.powered:
+            raise errors.bad_request(f'node "{self.name}" is powered off')
+        self.kubelet.crash_container(namespace, pod, container)

@@ -1,0 +1,1 @@
+"""kube-scheduler: scheduling queue, filter and score plugins, binding and explain records."""

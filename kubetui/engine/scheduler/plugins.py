@@ -1,0 +1,397 @@
+"""The default filter and score plugins, evaluated across all nodes at once on the NodeTable's arrays."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .nodeinfo import NodeTable, PodResources, ports_conflict, pod_resources
+
+# Filter plugins in the order the default profile runs them (the first failure decides a node).
+NODE_UNSCHEDULABLE = "NodeUnschedulable"
+NODE_NAME = "NodeName"
+TAINT_TOLERATION = "TaintToleration"
+NODE_AFFINITY = "NodeAffinity"
+NODE_PORTS = "NodePorts"
+NODE_RESOURCES_FIT = "NodeResourcesFit"
+POD_TOPOLOGY_SPREAD = "PodTopologySpread"
+BALANCED_ALLOCATION = "NodeResourcesBalancedAllocation"
+FILTER_PLUGINS = (NODE_UNSCHEDULABLE, NODE_NAME, TAINT_TOLERATION, NODE_AFFINITY, NODE_PORTS, NODE_RESOURCES_FIT,
+                  POD_TOPOLOGY_SPREAD)
+# Score plugins with their default weights, in the default profile's order.
+SCORE_WEIGHTS = {TAINT_TOLERATION: 3, NODE_AFFINITY: 2, NODE_RESOURCES_FIT: 1, POD_TOPOLOGY_SPREAD: 2,
+                 BALANCED_ALLOCATION: 1}
+MAX_NODE_SCORE = 100
+
+ERR_UNSCHEDULABLE = "node(s) were unschedulable"
+ERR_NODE_NAME = "node(s) didn't match the requested node name"
+ERR_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
+ERR_AFFINITY_CONFLICT = "pod affinity terms conflict"
+ERR_PORTS = "node(s) didn't have free ports for the requested pod ports"
+ERR_SPREAD = "node(s) didn't match pod topology spread constraints"
+ERR_SPREAD_LABEL = ERR_SPREAD + " (missing required label)"
+ERR_TOO_MANY_PODS = "Too many pods"
+UNSCHEDULABLE_TAINT = ("node.kubernetes.io/unschedulable", "", "NoSchedule")
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+
+def untolerated_taint_reason(key: str, value: str) -> str:
+    return f"node(s) had untolerated taint {{{key}: {value}}}"
+
+
+# -- tolerations ------------------------------------------------------------------------------
+
+def toleration_tuple(tolerations) -> tuple[tuple[str, str, str, str], ...]:
+    """Tolerations as hashable (key, operator, value, effect) tuples."""
+    return tuple((t.get("key") or "", t.get("operator") or "Equal", t.get("value") or "", t.get("effect") or "")
+                 for t in tolerations or ())
+
+
+def tolerates(toleration: tuple[str, str, str, str], taint: tuple[str, str, str]) -> bool:
+    """Toleration.ToleratesTaint."""
+    key, op, value, effect = toleration
+    if effect and effect != taint[2]:
+        return False
+    if key and key != taint[0]:
+        return False
+    if op == "Exists":
+        return True
+    return op == "Equal" and value == taint[1]
+
+
+def tolerated(tolerations, taint) -> bool:
+    return any(tolerates(t, taint) for t in tolerations)
+
+
+# -- the pod as the scheduler sees it -----------------------------------------------------------
+
+class PodInfo:
+    """Everything a scheduling cycle needs from a pod, parsed once when the pod is queued."""
+
+    __slots__ = ("pod", "key", "namespace", "name", "uid", "labels", "priority", "res", "tolerations",
+                 "tolerates_unschedulable", "node_selector", "required_terms", "preferred_terms",
+                 "spread_constraints", "preempt_never", "nominated_node")
+
+    def __init__(self, pod: dict):
+        meta, spec = pod["metadata"], pod["spec"]
+        self.pod = pod
+        self.namespace = meta.get("namespace") or "default"
+        self.name = meta["name"]
+        self.key = f"{self.namespace}/{self.name}"
+        self.uid = meta.get("uid")
+        self.labels = meta.get("labels") or {}
+        self.priority = spec.get("priority") or 0
+        self.res: PodResources = pod_resources(spec)
+        self.tolerations = toleration_tuple(spec.get("tolerations"))
+        self.tolerates_unschedulable = tolerated(self.tolerations, UNSCHEDULABLE_TAINT)
+        self.node_selector = tuple((False, k, "In", (v,)) for k, v in (spec.get("nodeSelector") or {}).items())
+        node_affinity = (spec.get("affinity") or {}).get("nodeAffinity") or {}
+        required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+        self.required_terms = None if required is None else [
+            _parse_term(t) for t in required.get("nodeSelectorTerms") or ()]
+        self.preferred_terms = [
+            (p.get("weight", 0), _parse_term(p.get("preference") or {}))
+            for p in node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or ()
+            if p.get("weight") and _parse_term(p.get("preference") or {})]
+        self.spread_constraints = spec.get("topologySpreadConstraints") or ()
+        self.preempt_never = spec.get("preemptionPolicy") == "Never"
+        self.nominated_node = (pod.get("status") or {}).get("nominatedNodeName")
+
+    @property
+    def has_node_affinity(self) -> bool:
+        return bool(self.node_selector) or self.required_terms is not None
+
+
+def _parse_term(term: dict) -> tuple:
+    """A NodeSelectorTerm as (is_field, key, operator, values) requirements, ANDed."""
+    reqs = [(False, r.get("key", ""), r.get("operator", ""), tuple(r.get("values") or ()))
+            for r in term.get("matchExpressions") or ()]
+    reqs += [(True, r.get("key", ""), r.get("operator", ""), tuple(r.get("values") or ()))
+             for r in term.get("matchFields") or ()]
+    return tuple(reqs)
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text, 10)
+    except (TypeError, ValueError):
+        return None
+
+
+def requirement_mask(table: NodeTable, req: tuple) -> np.ndarray:
+    """Which slots satisfy one NodeSelectorRequirement."""
+    is_field, key, op, values = req
+    if is_field:
+        mask = np.zeros(table.cap, bool)
+        if key != "metadata.name" or op not in ("In", "NotIn"):
+            return mask
+        for name in values:
+            slot = table.slot_of.get(name)
+            if slot is not None:
+                mask[slot] = True
+        return mask if op == "In" else (table.alive & ~mask)
+    if op == "In":
+        lut = table.label_lut_in(key, values, missing=False)
+    elif op == "NotIn":
+        lut = table.label_lut_in(key, values, missing=True, negate=True)
+    elif op == "Exists":
+        lut = table.label_lut(key, lambda v: True, missing=False)
+    elif op == "DoesNotExist":
+        lut = table.label_lut(key, lambda v: False, missing=True)
+    elif op in ("Gt", "Lt") and len(values) == 1 and _int_or_none(values[0]) is not None:
+        bound = _int_or_none(values[0])
+
+        def compare(v: str) -> bool:
+            n = _int_or_none(v)
+            return n is not None and (n > bound if op == "Gt" else n < bound)
+        lut = table.label_lut(key, compare, missing=False)
+    else:
+        return np.zeros(table.cap, bool)
+    return lut[table.column(key)]
+
+
+def term_mask(table: NodeTable, term: tuple) -> np.ndarray:
+    """A NodeSelectorTerm: all requirements hold (an empty term matches no node)."""
+    if not term:
+        return np.zeros(table.cap, bool)
+    mask = table.alive.copy()
+    for req in term:
+        mask &= requirement_mask(table, req)
+    return mask
+
+
+def node_affinity_mask(table: NodeTable, info: PodInfo) -> np.ndarray:
+    """nodeSelector and required node affinity (terms ORed) together."""
+    mask = table.alive.copy()
+    for req in info.node_selector:
+        mask &= requirement_mask(table, req)
+    if info.required_terms is not None:
+        any_term = np.zeros(table.cap, bool)
+        for term in info.required_terms:
+            any_term |= term_mask(table, term)
+        mask &= any_term
+    return mask
+
+
+def prefilter_node_names(info: PodInfo) -> set[str] | None:
+    """NodeAffinity's PreFilterResult: the only nodes worth checking when every required term names
+    nodes with `metadata.name In`; None means all nodes."""
+    if not info.required_terms:
+        return None
+    names: set[str] = set()
+    for term in info.required_terms:
+        term_names = None
+        for is_field, key, op, values in term:
+            if is_field and key == "metadata.name" and op == "In":
+                term_names = set(values) if term_names is None else term_names & set(values)
+        if term_names is None:
+            return None
+        names |= term_names
+    return names
+
+
+# -- per-cycle status table ------------------------------------------------------------------
+
+class Statuses:
+    """Distinct filter outcomes of one cycle: code 0 is success, every other code is a
+    (plugin, reasons, resolvable-by-preemption) triple."""
+
+    def __init__(self):
+        self.entries: list[tuple[str, tuple[str, ...], bool]] = [("", (), True)]
+        self._codes: dict[tuple, int] = {}
+
+    def code(self, plugin: str, reasons: tuple[str, ...], resolvable: bool) -> int:
+        key = (plugin, reasons, resolvable)
+        code = self._codes.get(key)
+        if code is None:
+            code = self._codes[key] = len(self.entries)
+            self.entries.append(key)
+        return code
+
+
+class TaintLuts:
+    """Per toleration list, lookup tables over the node table's taint sets: the failure code of
+    each set (0 = tolerated) and its count of untolerated PreferNoSchedule taints."""
+
+    def __init__(self):
+        self._cache: dict[tuple, tuple[int, list[str | None], np.ndarray, np.ndarray]] = {}
+
+    def get(self, table: NodeTable, tolerations: tuple) -> tuple[list[str | None], np.ndarray, np.ndarray]:
+        n = len(table.taint_sets)
+        hit = self._cache.get(tolerations)
+        if hit is not None and hit[0] == n:
+            return hit[1], hit[2], hit[3]
+        reasons: list[str | None] = []
+        soft = np.zeros(n, np.int64)
+        for i, ts in enumerate(table.taint_sets):
+            bad = next((t for t in ts.hard if not tolerated(tolerations, t)), None)
+            reasons.append(None if bad is None else untolerated_taint_reason(bad[0], bad[1]))
+            soft[i] = sum(1 for t in ts.soft if not tolerated(tolerations, t))
+        fails = np.array([r is not None for r in reasons], bool)
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[tolerations] = (n, reasons, fails, soft)
+        return reasons, fails, soft
+
+
+# -- filters -------------------------------------------------------------------------------
+
+class FilterOutcome:
+    """Per-slot filter codes (index into `statuses`) and what the cycle learnt on the way."""
+
+    __slots__ = ("codes", "statuses", "ran", "affinity", "tolerated", "prefilter", "prefilter_names")
+
+    def __init__(self):
+        self.statuses = Statuses()
+        self.ran: list[str] = [NODE_UNSCHEDULABLE, NODE_NAME, TAINT_TOLERATION]
+        self.prefilter: dict[str, str] = {}
+        self.prefilter_names: set[str] | None = None
+
+
+def run_filters(table: NodeTable, info: PodInfo, taint_luts: TaintLuts, spread, nominated: dict) -> FilterOutcome:
+    """All filter plugins over every slot; `spread` evaluates hard topology spread constraints and
+    `nominated` maps node names to pods nominated there ({key: (priority, resources)})."""
+    out = FilterOutcome()
+    st = out.statuses
+    codes = np.zeros(table.cap, np.int32)
+    if not info.tolerates_unschedulable:
+        codes[table.unschedulable] = st.code(NODE_UNSCHEDULABLE, (ERR_UNSCHEDULABLE,), False)
+    reasons, fails, _ = taint_luts.get(table, info.tolerations)
+    out.tolerated = ~fails[table.taint_id]
+    if fails.any():
+        lut = np.array([0 if r is None else st.code(TAINT_TOLERATION, (r,), False) for r in reasons], np.int32)
+        codes = np.where(codes == 0, lut[table.taint_id], codes)
+    out.prefilter = {NODE_AFFINITY: "", NODE_PORTS: "", NODE_RESOURCES_FIT: "success", POD_TOPOLOGY_SPREAD: ""}
+    if info.has_node_affinity:
+        out.ran.append(NODE_AFFINITY)
+        out.prefilter[NODE_AFFINITY] = "success"
+        out.prefilter_names = prefilter_node_names(info)
+        out.affinity = node_affinity_mask(table, info)
+        codes[(codes == 0) & ~out.affinity] = st.code(NODE_AFFINITY, (ERR_AFFINITY,), False)
+    else:
+        out.affinity = table.alive
+    res = info.res
+    if res.ports:
+        out.ran.append(NODE_PORTS)
+        out.prefilter[NODE_PORTS] = "success"
+        code = st.code(NODE_PORTS, (ERR_PORTS,), True)
+        for slot in np.flatnonzero((codes == 0) & table.has_ports):
+            if ports_conflict(table.used_ports.get(table.names[slot], {}), res.ports):
+                codes[slot] = code
+    out.ran.append(NODE_RESOURCES_FIT)
+    req_pods, req_cpu, req_mem = table.req_pods, table.req_cpu, table.req_mem
+    extra = _nominated_load(table, info, nominated)
+    if extra is not None:
+        req_pods, req_cpu, req_mem = req_pods + extra[0], req_cpu + extra[1], req_mem + extra[2]
+    bits = (req_pods + 1 > table.alloc_pods).astype(np.int32)
+    if not res.zero:
+        if res.cpu:
+            bits |= (table.alloc_cpu - req_cpu < res.cpu).astype(np.int32) << 1
+        if res.mem:
+            bits |= (table.alloc_mem - req_mem < res.mem).astype(np.int32) << 2
+    fit_reasons = (ERR_TOO_MANY_PODS, "Insufficient cpu", "Insufficient memory")
+    if res.other:
+        for slot in np.flatnonzero((codes == 0) & table.alive):
+            more = table.fits_other(int(slot), res)
+            if more:
+                reasons_here = tuple(r for i, r in enumerate(fit_reasons) if bits[slot] >> i & 1) + tuple(more)
+                codes[slot] = st.code(NODE_RESOURCES_FIT, reasons_here, True)
+    lut = np.array([0] + [st.code(NODE_RESOURCES_FIT, tuple(r for i, r in enumerate(fit_reasons) if b >> i & 1), True)
+                          for b in range(1, 8)], np.int32)
+    codes = np.where((codes == 0) & (bits > 0), lut[bits], codes)
+    if spread is not None and spread.hard:
+        out.ran.append(POD_TOPOLOGY_SPREAD)
+        out.prefilter[POD_TOPOLOGY_SPREAD] = "success"
+        codes = spread.filter(codes, st, out)
+    out.codes = codes
+    return out
+
+
+def _nominated_load(table: NodeTable, info: PodInfo, nominated: dict):
+    """Pods nominated to a node with at least this pod's priority hold their room there."""
+    if not nominated:
+        return None
+    pods = np.zeros(table.cap, np.int64)
+    cpu = np.zeros(table.cap, np.int64)
+    mem = np.zeros(table.cap, np.int64)
+    any_ = False
+    for node, entries in nominated.items():
+        slot = table.slot_of.get(node)
+        if slot is None:
+            continue
+        for key, (priority, res) in entries.items():
+            if key != info.key and priority >= info.priority:
+                pods[slot] += 1
+                cpu[slot] += res.cpu
+                mem[slot] += res.mem
+                any_ = True
+    return (pods, cpu, mem) if any_ else None
+
+
+# -- scores ---------------------------------------------------------------------------------
+
+def least_allocated(table: NodeTable, slots: np.ndarray, res: PodResources) -> np.ndarray:
+    """NodeResourcesFit's LeastAllocated score (cpu and memory weight 1) on non-zero requests."""
+    total = np.zeros(len(slots), np.int64)
+    weights = np.zeros(len(slots), np.int64)
+    for alloc, used, want in ((table.alloc_cpu, table.nz_cpu, res.nz_cpu), (table.alloc_mem, table.nz_mem, res.nz_mem)):
+        a = alloc[slots]
+        r = used[slots] + want
+        valid = a > 0
+        score = np.where((r > a) | ~valid, 0, (a - r) * MAX_NODE_SCORE // np.where(valid, a, 1))
+        total += score
+        weights += valid
+    return np.where(weights > 0, total // np.maximum(weights, 1), 0)
+
+
+def balanced_allocation(table: NodeTable, slots: np.ndarray, res: PodResources) -> np.ndarray:
+    """NodeResourcesBalancedAllocation: 100 × (1 − std of the cpu and memory fractions), on
+    actual requests."""
+    fractions = []
+    for alloc, used, want in ((table.alloc_cpu, table.req_cpu, res.cpu), (table.alloc_mem, table.req_mem, res.mem)):
+        a = alloc[slots]
+        f = np.minimum((used[slots] + want) / np.where(a > 0, a, 1), 1.0)
+        fractions.append((f, a > 0))
+    (f1, v1), (f2, v2) = fractions
+    std = np.where(v1 & v2, np.abs(f1 - f2) / 2, 0.0)
+    return ((1 - std) * MAX_NODE_SCORE).astype(np.int64)
+
+
+def preferred_affinity(table: NodeTable, slots: np.ndarray, info: PodInfo) -> np.ndarray:
+    scores = np.zeros(len(slots), np.int64)
+    for weight, term in info.preferred_terms:
+        scores += np.where(term_mask(table, term)[slots], weight, 0)
+    return scores
+
+
+def default_normalize(scores: np.ndarray, reverse: bool) -> np.ndarray:
+    """pluginhelper.DefaultNormalizeScore."""
+    top = int(scores.max()) if len(scores) else 0
+    if top == 0:
+        return np.full(len(scores), MAX_NODE_SCORE if reverse else 0, np.int64)
+    out = MAX_NODE_SCORE * scores // top
+    return MAX_NODE_SCORE - out if reverse else out
+
+
+def go_round(x: np.ndarray) -> np.ndarray:
+    """math.Round for non-negative values: halves away from zero (numpy rounds half to even)."""
+    return np.floor(x + 0.5).astype(np.int64)
+
+
+def topology_normalizing_weight(size: int) -> float:
+    return math.log(size + 2)
+
+
+def num_feasible_nodes_to_find(num_all_nodes: int, percentage: int = 0) -> int:
+    """schedule_one.go numFeasibleNodesToFind: every node below 100; otherwise a percentage
+    (adaptive default 50 − nodes/125, at least 5) but never fewer than 100 nodes."""
+    if num_all_nodes < 100:
+        return num_all_nodes
+    if percentage == 0:
+        percentage = max(50 - num_all_nodes // 125, 5)
+    return max(num_all_nodes * percentage // 100, 100)
+
+
+def adaptive_percentage(num_all_nodes: int) -> int:
+    return 100 if num_all_nodes < 100 else max(50 - num_all_nodes // 125, 5)

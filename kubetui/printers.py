@@ -1,0 +1,203 @@
+"""kubectl's table printers: the columns and STATUS strings `kubectl get` shows, for the CLI and the TUI."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .engine.api.kinds import Kind
+from .engine.clock import parse_rfc3339
+from .engine.durations import format_duration
+
+
+def age(obj: dict, now: float) -> str:
+    created = obj["metadata"].get("creationTimestamp")
+    if not created:
+        return "<unknown>"
+    return format_duration(max(0.0, now - parse_rfc3339(created)))
+
+
+def pod_status(pod: dict) -> str:
+    """The STATUS column of `kubectl get pods` (kubectl's printPod rules)."""
+    status = pod.get("status") or {}
+    reason = status.get("reason") or status.get("phase") or "Unknown"
+    init_statuses = status.get("initContainerStatuses") or ()
+    n_init = len((pod.get("spec") or {}).get("initContainers") or ())
+    initializing = False
+    for i, cs in enumerate(init_statuses):
+        state = cs.get("state") or {}
+        term, wait = state.get("terminated"), state.get("waiting")
+        if term and term.get("exitCode") == 0:
+            continue
+        initializing = True
+        if term:
+            if term.get("reason"):
+                reason = "Init:" + term["reason"]
+            elif term.get("signal"):
+                reason = f"Init:Signal:{term['signal']}"
+            else:
+                reason = f"Init:ExitCode:{term.get('exitCode')}"
+        elif wait and wait.get("reason") and wait["reason"] != "PodInitializing":
+            reason = "Init:" + wait["reason"]
+        else:
+            reason = f"Init:{i}/{n_init}"
+        break
+    if not initializing:
+        has_running = False
+        for cs in reversed(status.get("containerStatuses") or ()):
+            state = cs.get("state") or {}
+            wait, term = state.get("waiting"), state.get("terminated")
+            if wait and wait.get("reason"):
+                reason = wait["reason"]
+            elif term and term.get("reason"):
+                reason = term["reason"]
+            elif term:
+                reason = f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
+            elif state.get("running") and cs.get("ready"):
+                has_running = True
+        if reason == "Completed" and has_running:
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
+            reason = "Running" if ready else "NotReady"
+    if pod["metadata"].get("deletionTimestamp"):
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+    return reason
+
+
+def pod_ready(pod: dict) -> str:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or ()
+    total = len((pod.get("spec") or {}).get("containers") or ())
+    ready = sum(1 for cs in statuses if cs.get("ready"))
+    return f"{ready}/{total}"
+
+
+def pod_restarts(pod: dict, now: float) -> str:
+    restarts = 0
+    last = None
+    for cs in (pod.get("status") or {}).get("containerStatuses") or ():
+        restarts += cs.get("restartCount", 0)
+        finished = ((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt")
+        if finished:
+            t = parse_rfc3339(finished)
+            last = t if last is None else max(last, t)
+    if restarts and last is not None:
+        return f"{restarts} ({format_duration(max(0.0, now - last))} ago)"
+    return str(restarts)
+
+
+def node_status(node: dict) -> str:
+    ready = "Unknown"
+    for cond in (node.get("status") or {}).get("conditions") or ():
+        if cond.get("type") == "Ready":
+            ready = "Ready" if cond.get("status") == "True" else "NotReady"
+    if (node.get("spec") or {}).get("unschedulable"):
+        ready += ",SchedulingDisabled"
+    return ready
+
+
+def node_roles(node: dict) -> str:
+    prefix = "node-role.kubernetes.io/"
+    roles = sorted(k[len(prefix):] for k in node["metadata"].get("labels") or {} if k.startswith(prefix))
+    return ",".join(roles) or "<none>"
+
+
+def service_ports(svc: dict) -> str:
+    out = []
+    for p in (svc.get("spec") or {}).get("ports") or ():
+        text = f"{p.get('port')}"
+        if p.get("nodePort"):
+            text += f":{p['nodePort']}"
+        out.append(f"{text}/{p.get('protocol', 'TCP')}")
+    return ",".join(out) or "<none>"
+
+
+def service_external_ip(svc: dict) -> str:
+    spec = svc.get("spec") or {}
+    stype = spec.get("type", "ClusterIP")
+    if stype == "ExternalName":
+        return spec.get("externalName", "<none>")
+    ips = [i.get("ip") or i.get("hostname") for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()]
+    ips += spec.get("externalIPs") or []
+    if ips:
+        return ",".join(ips)
+    return "<pending>" if stype == "LoadBalancer" else "<none>"
+
+
+Row = Callable[[dict, float], list[str]]
+
+COLUMNS: dict[str, tuple[list[str], Row]] = {
+    "pods": (["READY", "STATUS", "RESTARTS", "AGE"],
+             lambda o, now: [pod_ready(o), pod_status(o), pod_restarts(o, now), age(o, now)]),
+    "services": (["TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"],
+                 lambda o, now: [o["spec"].get("type", "ClusterIP"), o["spec"].get("clusterIP") or "<none>",
+                                 service_external_ip(o), service_ports(o), age(o, now)]),
+    "deployments": (["READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+                    lambda o, now: [f"{_st(o, 'readyReplicas')}/{o['spec'].get('replicas', 1)}",
+                                    str(_st(o, "updatedReplicas")), str(_st(o, "availableReplicas")), age(o, now)]),
+    "replicasets": (["DESIRED", "CURRENT", "READY", "AGE"],
+                    lambda o, now: [str(o["spec"].get("replicas", 1)), str(_st(o, "replicas")),
+                                    str(_st(o, "readyReplicas")), age(o, now)]),
+    "replicationcontrollers": (["DESIRED", "CURRENT", "READY", "AGE"],
+                               lambda o, now: [str(o["spec"].get("replicas", 1)), str(_st(o, "replicas")),
+                                               str(_st(o, "readyReplicas")), age(o, now)]),
+    "statefulsets": (["READY", "AGE"],
+                     lambda o, now: [f"{_st(o, 'readyReplicas')}/{o['spec'].get('replicas', 1)}", age(o, now)]),
+    "daemonsets": (["DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+                   lambda o, now: [str(_st(o, k)) for k in ("desiredNumberScheduled", "currentNumberScheduled",
+                                                             "numberReady", "updatedNumberScheduled",
+                                                             "numberAvailable")] + [age(o, now)]),
+    "jobs": (["STATUS", "COMPLETIONS", "AGE"],
+             lambda o, now: [_job_status(o), f"{_st(o, 'succeeded')}/{o['spec'].get('completions', 1)}", age(o, now)]),
+    "nodes": (["STATUS", "ROLES", "AGE", "VERSION"],
+              lambda o, now: [node_status(o), node_roles(o), age(o, now),
+                              ((o.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")]),
+    "namespaces": (["STATUS", "AGE"], lambda o, now: [(o.get("status") or {}).get("phase", ""), age(o, now)]),
+    "endpoints": (["ENDPOINTS", "AGE"], lambda o, now: [_endpoints(o), age(o, now)]),
+    "persistentvolumeclaims": (["STATUS", "VOLUME", "AGE"],
+                               lambda o, now: [(o.get("status") or {}).get("phase", ""),
+                                               o["spec"].get("volumeName", ""), age(o, now)]),
+}
+
+
+def _st(obj: dict, field: str) -> int:
+    return (obj.get("status") or {}).get(field, 0) or 0
+
+
+def _job_status(job: dict) -> str:
+    for cond in (job.get("status") or {}).get("conditions") or ():
+        if cond.get("status") == "True" and cond.get("type") in ("Complete", "Failed"):
+            return cond["type"]
+    return "Running"
+
+
+def _endpoints(ep: dict) -> str:
+    addrs = []
+    for subset in ep.get("subsets") or ():
+        ports = [p.get("port") for p in subset.get("ports") or ()] or [None]
+        for a in subset.get("addresses") or ():
+            addrs.extend(f"{a['ip']}:{p}" if p else a["ip"] for p in ports)
+    if not addrs:
+        return "<none>"
+    shown = ",".join(addrs[:3])
+    return shown + (f" + {len(addrs) - 3} more..." if len(addrs) > 3 else "")
+
+
+def table(kind: Kind, items: Iterable[dict], now: float, all_namespaces: bool = True,
+          qualified_names: bool = False) -> list[list[str]]:
+    """Rows (header first) as `kubectl get` prints them for one kind."""
+    extra, row = COLUMNS.get(kind.plural, (["AGE"], lambda o, n: [age(o, n)]))
+    header = (["NAMESPACE"] if all_namespaces and kind.namespaced else []) + ["NAME"] + extra
+    rows = [header]
+    prefix = f"{kind.singular}/" if not kind.group else f"{kind.singular}.{kind.group}/"
+    for obj in items:
+        meta = obj["metadata"]
+        name = (prefix + meta["name"]) if qualified_names else meta["name"]
+        rows.append(([meta.get("namespace", "")] if all_namespaces and kind.namespaced else []) + [name] + row(obj, now))
+    return rows
+
+
+def format_rows(rows: list[list[str]]) -> str:
+    """Left-aligned columns separated by three spaces, like kubectl's tabwriter."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        lines.append("   ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""Turns a loaded scenario into a running cluster: builds the machines, applies manifests, plays the timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..engine.api import kinds
+from ..engine.api.errors import ApiError
+from ..engine.client import LocalClient
+from ..engine.cluster import Cluster, NodeConfig
+from ..engine.durations import format_duration
+from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry
+
+
+@dataclass
+class ScenarioRun:
+    """A cluster built from a scenario, with the log of timeline actions played so far."""
+
+    loaded: LoadedScenario
+    cluster: Cluster
+    client: LocalClient
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def timeline_end(self) -> float:
+        return max((e.at for e in self.loaded.timeline), default=0.0)
+
+
+def node_config(node) -> NodeConfig:
+    return NodeConfig(node.name, cpu=str(node.cpu), memory=str(node.memory), pods=str(node.pods),
+                      labels=dict(node.labels), taints=[dict(t) for t in node.taints], role=node.role)
+
+
+def start(loaded: LoadedScenario, seed: int | None = None, profile: str | None = None) -> ScenarioRun:
+    """Build the cluster, apply every manifest (errors name file and line), and arm the timeline."""
+    spec = loaded.scenario.spec
+    cluster = Cluster(nodes=[node_config(n) for n in loaded.nodes], profile=profile or spec.profile,
+                      seed=spec.seed if seed is None else seed)
+    client = LocalClient(cluster)
+    run = ScenarioRun(loaded, cluster, client)
+    problems = []
+    for manifest in loaded.manifests:
+        try:
+            apply_manifest(client, manifest.obj)
+        except ApiError as exc:
+            problems.append(_problem(manifest, exc))
+    if problems:
+        raise ScenarioError(problems)
+    for entry in loaded.timeline:
+        cluster.clock.call_at(entry.at, _play, run, entry, label=f"{entry.action.action} {entry.action.target or ''}".strip())
+    return run
+
+
+def apply_manifest(client: LocalClient, obj: dict) -> dict:
+    return client.apply(obj, obj.get("metadata", {}).get("namespace"))
+
+
+def _problem(manifest: Manifest, exc: ApiError) -> Problem:
+    meta = manifest.obj.get("metadata") or {}
+    what = f"{manifest.obj.get('kind')} {meta.get('name', '')}".strip()
+    return Problem(manifest.source.file, manifest.source.line, "", f"{what}: {exc.message}")
+
+
+def _play(run: ScenarioRun, entry: TimelineEntry) -> None:
+    action = entry.action
+    stamp = format_duration(run.cluster.now)
+    try:
+        result = perform(run.client, action)
+        run.log.append(f"{stamp}: {action.action} {action.target or ''}".rstrip() + (f": {result}" if result else ""))
+    except (ApiError, ValueError, KeyError) as exc:
+        run.log.append(f"{stamp}: {action.action} {action.target or ''} failed ({entry.source}): {exc}")
+
+
+def perform(client: LocalClient, action) -> str:
+    """Carry out one timeline action through the Client; returns a short note of what happened."""
+    verb = action.action
+    target = action.target
+    if verb == "kill-node":
+        client.kill_node(target)
+    elif verb == "restart-node":
+        client.restart_node(target)
+    elif verb == "add-node":
+        client.add_node(NodeConfig(target))
+    elif verb == "cordon":
+        client.cordon(target)
+    elif verb == "uncordon":
+        client.cordon(target, unschedulable=False)
+    elif verb == "drain":
+        return f"evicted {len(client.drain(target))} pods"
+    elif verb in ("kill-pod", "crash-container"):
+        namespace, name = _pod_target(client, target)
+        if verb == "kill-pod":
+            client.kill_pod(name, namespace)
+        else:
+            client.crash_container(name, namespace, action.container)
+        return f"{namespace}/{name}"
+    elif verb == "apply":
+        obj = apply_manifest(client, action.manifest)
+        return f"{obj['kind'].lower()}/{obj['metadata']['name']}"
+    elif verb in ("delete", "scale", "rollout-undo"):
+        namespace, resource, name = _object_target(target, "deployments" if verb == "rollout-undo" else None)
+        if verb == "delete":
+            client.delete(resource, name, namespace)
+        elif verb == "scale":
+            client.scale(resource, name, action.replicas, namespace)
+        else:
+            client.rollout_undo(name, namespace)
+    else:
+        raise ValueError(f"unknown action {verb!r}")
+    return ""
+
+
+def _pod_target(client: LocalClient, target: str) -> tuple[str, str]:
+    """`ns/name` or `name`; a name prefix picks the first matching pod (by name) that is not terminating."""
+    namespace, _, name = target.rpartition("/")
+    namespace = namespace or "default"
+    pods = client.list("pods", namespace)
+    for pod in pods:
+        if pod["metadata"]["name"] == name:
+            return namespace, name
+    for pod in pods:
+        if pod["metadata"]["name"].startswith(name) and not pod["metadata"].get("deletionTimestamp"):
+            return namespace, pod["metadata"]["name"]
+    raise KeyError(f"no pod matches {target!r}")
+
+
+def _object_target(target: str, default_resource: str | None) -> tuple[str, str, str]:
+    """`kind/name` or `ns/kind/name` (kind as kubectl accepts it: deployment, deploy, rs, ...)."""
+    parts = target.split("/")
+    if len(parts) == 3:
+        namespace, resource, name = parts
+    elif len(parts) == 2:
+        namespace, (resource, name) = "default", parts
+    elif default_resource:
+        namespace, resource, name = "default", default_resource, parts[0]
+    else:
+        raise ValueError(f"target {target!r}: use kind/name or namespace/kind/name")
+    return namespace, kinds.resolve(resource).plural, name
+
+
+def run_for(run: ScenarioRun, seconds: float | None) -> None:
+    """Advance `seconds`, or (by default) past the last timeline action until the cluster settles."""
+    if seconds is not None:
+        run.cluster.advance(seconds)
+        return
+    if run.timeline_end > run.cluster.now:
+        run.cluster.clock.run_until(run.timeline_end)
+    run.cluster.run_until_idle()
