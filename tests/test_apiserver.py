@@ -243,3 +243,12 @@ def test_terminating_namespace_refuses_new_content(api):
         api.create("pods", pod(), "team")
     assert e.value.code == 403
     assert "unable to create new content in namespace team because it is being terminated" in e.value.message
+
+
+def test_job_gets_a_generated_selector_from_its_uid(api):
+    job = api.create("jobs", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "pi"},
+                              "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                                             "containers": [{"name": "pi", "image": "perl:5.34"}]}}}})
+    uid = job["metadata"]["uid"]
+    assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    assert job["spec"]["template"]["metadata"]["labels"]["batch.kubernetes.io/job-name"] == "pi"

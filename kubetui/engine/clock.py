@@ -11,9 +11,16 @@ EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 _EPOCH_TS = EPOCH.timestamp()
 
 
+_last_stamp: list = [None, ""]
+
+
 def rfc3339(t: float) -> str:
     """Virtual time → `2026-01-01T00:01:05Z` (second precision, like metav1.Time)."""
-    return datetime.fromtimestamp(_EPOCH_TS + int(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second = int(t)
+    if _last_stamp[0] != second:  # many writes share a second; formatting is the costly part
+        _last_stamp[0] = second
+        _last_stamp[1] = datetime.fromtimestamp(_EPOCH_TS + second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _last_stamp[1]
 
 
 def rfc3339_micro(t: float) -> str:

@@ -21,6 +21,7 @@ from .controllers.replicationcontroller import ReplicationControllerController
 from .controllers.serviceaccount import ServiceAccountController
 from .controllers.tainteviction import TaintEvictionController
 from .informer import InformerFactory
+from .leaderelection import LeaderElector
 from .node.machine import Machine
 from .profiles import Profile, get_profile
 from .scheduler.scheduler import Scheduler
@@ -86,8 +87,13 @@ class Cluster:
         self.scheduler = Scheduler(self.ctx)
         self.machines: dict[str, Machine] = {}
         configs = list(nodes) if nodes is not None else default_nodes()
-        if configs and not any(c.control_plane for c in configs):
+        if not any(c.control_plane for c in configs):
             configs.insert(0, NodeConfig("control-plane", role=CONTROL_PLANE_ROLE))
+        host = next(c.name for c in configs if c.control_plane)
+        self.leader_electors = [LeaderElector(self.ctx, name, host)
+                                for name in ("kube-scheduler", "kube-controller-manager")]
+        for elector in self.leader_electors:
+            elector.start()
         for cfg in configs:
             self.add_node(cfg)
         self._last_compact_rev = self.store.revision

@@ -22,11 +22,12 @@ def index_by_namespace(obj: dict) -> tuple[str, ...]:
 
 
 def index_by_controller_uid(obj: dict) -> tuple[str, ...]:
-    return tuple(ref["uid"] for ref in obj["metadata"].get("ownerReferences") or () if ref.get("controller"))
-
-
-def index_by_owner_uid(obj: dict) -> tuple[str, ...]:
-    return tuple(ref["uid"] for ref in obj["metadata"].get("ownerReferences") or ())
+    refs = obj["metadata"].get("ownerReferences")
+    if refs:
+        for ref in refs:
+            if ref.get("controller"):
+                return (ref["uid"],)
+    return ()
 
 
 class Informer:
@@ -78,6 +79,8 @@ class Informer:
         return self._indexes[name].get(value, set())
 
     def _reindex(self, key: str, old: dict | None, new: dict | None) -> None:
+        if old is not None and new is not None and old["metadata"] is new["metadata"] and old.get("spec") is new.get("spec"):
+            return  # indexes read metadata and spec only
         for name, fn in self._indexers.items():
             index = self._indexes[name]
             old_vals = tuple(fn(old)) if old is not None else ()

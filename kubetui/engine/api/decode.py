@@ -256,11 +256,10 @@ def _strict_path(path, key=None) -> str:
 
 
 def _type_error(value: object, node: _Node, path, owner: _Node, number_text: str = "") -> _DecodeError:
+    """Go's UnmarshalTypeError; `owner` is the innermost struct around the field."""
     what = f"number {number_text}" if number_text else _json_kind(value)
-    field = _field_path(path)
-    if owner is None:
-        return _DecodeError(f"json: cannot unmarshal {what} into Go value of type {node.go_type}")
-    return _DecodeError(f"json: cannot unmarshal {what} into Go struct field {owner.struct}.{field} of type {node.go_type}")
+    return _DecodeError(f"json: cannot unmarshal {what} into Go struct field {owner.struct}.{_field_path(path)} "
+                        f"of type {node.go_type}")
 
 
 def _number_text(value: float) -> str:

@@ -324,7 +324,8 @@ def _job(obj: dict) -> None:
     template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
     meta = obj.setdefault("metadata", {})
     if template_labels is not None and not meta.get("labels"):
-        meta["labels"] = dict(template_labels)
+        # The same map, as after Go's conversion: the generated selector labels show on the Job too.
+        meta["labels"] = template_labels
     _set(spec, "completionMode", "NonIndexed")
     _set(spec, "suspend", False)
     _set(spec, "podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") is not None else "TerminatingOrFailed")
@@ -368,12 +369,16 @@ def _service(obj: dict) -> None:
     if stype == "LoadBalancer":
         _set(spec, "allocateLoadBalancerNodePorts", True)
     if stype != "ExternalName":
-        # The Service REST storage's IP family defaulting on a single-stack IPv4 cluster.
-        if spec.get("ipFamilyPolicy") is None:
-            headless_without_selector = spec.get("clusterIP") == "None" and not spec.get("selector")
-            spec["ipFamilyPolicy"] = "RequireDualStack" if headless_without_selector else "SingleStack"
-        if not spec.get("ipFamilies"):
-            spec["ipFamilies"] = ["IPv4"]
+        # The Service REST storage's IP family defaulting on a single-stack IPv4 cluster; headless
+        # services without a selector are dual-stack whatever the cluster is (kubernetes#99555).
+        if spec.get("clusterIP") == "None" and not spec.get("selector"):
+            _set(spec, "ipFamilyPolicy", "RequireDualStack")
+            if not spec.get("ipFamilies"):
+                spec["ipFamilies"] = ["IPv4", "IPv6"]
+        else:
+            _set(spec, "ipFamilyPolicy", "SingleStack")
+            if not spec.get("ipFamilies"):
+                spec["ipFamilies"] = ["IPv4"]
 
 
 def _endpoints(obj: dict) -> None:

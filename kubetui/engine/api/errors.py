@@ -60,6 +60,7 @@ _CAUSE_REASONS = {
     "Unsupported value": "FieldValueNotSupported",
     "Duplicate value": "FieldValueDuplicate",
     "Forbidden": "FieldValueForbidden",
+    "Not found": "FieldValueNotFound",
     "Too long": "FieldValueTooLong",
     "Too many": "FieldValueTooMany",
     "field not declared in schema": "FieldValueInvalid",

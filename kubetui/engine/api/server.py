@@ -83,7 +83,7 @@ class APIServer:
         self._cache: dict[str, dict[str, dict]] = {k.plural: {} for k in kinds.KINDS}
         self._watches: dict[str, list[Watch]] = {k.plural: [] for k in kinds.KINDS}
         self._pod_watches_by_node: dict[str, list[Watch]] = {}
-        self._prefix_kinds = sorted(((k.prefix, k) for k in kinds.KINDS), key=lambda p: -len(p[0]))
+        self._kind_by_resource = {k.prefix[len(kinds.REGISTRY_PREFIX) + 1:-1]: k for k in kinds.KINDS}
         self._allocated_ips: set[str] = set()
         self._allocated_node_ports: set[int] = set()
         self.request_count = 0
@@ -94,10 +94,11 @@ class APIServer:
     # -- cache and watch fan-out -------------------------------------------------------------
 
     def _kind_of_key(self, key: str) -> Kind | None:
-        for prefix, kind in self._prefix_kinds:
-            if key.startswith(prefix):
-                return kind
-        return None
+        """`/registry/pods/ns/name` → pods; `/registry/services/specs/...` → services."""
+        parts = key.split("/", 4)
+        if len(parts) < 4:
+            return None
+        return self._kind_by_resource.get(parts[2]) or self._kind_by_resource.get(f"{parts[2]}/{parts[3]}")
 
     def _cache_key(self, kind: Kind, key: str) -> str:
         return key[len(kind.prefix):]  # "ns/name" or "name", the informer key format
@@ -240,6 +241,11 @@ class APIServer:
         self._admit_namespace(kind, ns)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(self.rng.choice(_NAME_CHARS) for _ in range(5))
+        # Identity first: defaulting may depend on it (a Job's generated selector uses its uid).
+        meta["uid"] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        meta["creationTimestamp"] = rfc3339(self.clock.now)
+        for drop in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            meta.pop(drop, None)
         defaults.apply_defaults(kind.kind, obj)
         self._prepare_for_create(kind, obj)
         errs = validation.validate(kind.kind, obj)
@@ -249,11 +255,6 @@ class APIServer:
         if self.store.get(key) is not None:
             raise errors.already_exists(kind.plural, kind.group, meta["name"])
         self._allocate(kind, obj, None)
-        now = rfc3339(self.clock.now)
-        meta["uid"] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        meta["creationTimestamp"] = now
-        for drop in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
-            meta.pop(drop, None)
         if kind.plural in _GENERATION_KINDS:
             meta["generation"] = 1
         else:
@@ -276,8 +277,10 @@ class APIServer:
                 f'{obj.get("kind")} in version "{kind.version}" cannot be handled as a {kind.kind}: no kind "{obj.get("kind")}" is registered')
         obj["apiVersion"] = kind.api_version
         obj["kind"] = kind.kind
-        if field_validation == "Strict":
-            decode.strict_decode(kind.group, kind.version, kind.kind, obj)
+        # Strict and Warn decode as kube-apiserver does (types checked, unknown fields rejected or
+        # dropped); "Ignore" is for in-process components, whose objects are typed already.
+        if field_validation in ("Strict", "Warn"):
+            decode.decode(kind.group, kind.version, kind.kind, obj, strict=field_validation == "Strict")
         return obj
 
     def _resolve_namespace(self, kind: Kind, meta: dict, namespace: str | None) -> str | None:
@@ -365,7 +368,12 @@ class APIServer:
             ip = old_spec.get("clusterIP")
         if ip and ip != "None":
             if old_spec.get("clusterIP") != ip:
-                if ipaddress.ip_address(ip) not in SERVICE_CIDR:
+                try:
+                    address = ipaddress.ip_address(ip)
+                except ValueError:
+                    raise errors.invalid_object("Service", "", name, [errors.invalid(
+                        "spec.clusterIPs[0]", ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]) from None
+                if address not in SERVICE_CIDR:
                     raise errors.invalid_object("Service", "", name, [errors.invalid(
                         "spec.clusterIPs", ip, f"failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {SERVICE_CIDR}")])
                 if ip in self._allocated_ips:

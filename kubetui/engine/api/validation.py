@@ -1128,7 +1128,8 @@ def _restart_always(errs: Errors, template: dict, kind: str) -> None:
     if restart != "Always":
         errs.append(unsupported("spec.template.spec.restartPolicy", restart, ["Always"]))
     if tspec.get("activeDeadlineSeconds") is not None:
-        errs.append(forbidden("spec.template.spec.activeDeadlineSeconds", f"activeDeadlineSeconds in {kind} is not Supported"))
+        errs.append(forbidden("spec.template.spec.activeDeadlineSeconds",
+                              f"activeDeadlineSeconds in {kind} is not Supported"))
 
 
 def _percent_value(value: object) -> int | None:
@@ -1241,7 +1242,8 @@ def _stateful_set(errs: Errors, obj: dict, old: dict | None) -> None:
         errs.append(required("spec.updateStrategy"))
     elif stype == "OnDelete":
         if rolling is not None:
-            errs.append(invalid("spec.updateStrategy.rollingUpdate", _GoValue("&apps.RollingUpdateStatefulSetStrategy{...}"),
+            errs.append(invalid("spec.updateStrategy.rollingUpdate",
+                                _GoValue("&apps.RollingUpdateStatefulSetStrategy{...}"),
                                 "only allowed for updateStrategy 'RollingUpdate'"))
     elif stype == "RollingUpdate":
         if rolling is not None:
@@ -1281,7 +1283,8 @@ def _stateful_set(errs: Errors, obj: dict, old: dict | None) -> None:
     if tspec.get("restartPolicy", "") != "Always":
         errs.append(unsupported("spec.template.spec.restartPolicy", tspec.get("restartPolicy", ""), ["Always"]))
     if tspec.get("activeDeadlineSeconds") is not None:
-        errs.append(forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in StatefulSet is not Supported"))
+        errs.append(forbidden("spec.template.spec.activeDeadlineSeconds",
+                              "activeDeadlineSeconds in StatefulSet is not Supported"))
     if old is not None:
         mutable = ("replicas", "template", "updateStrategy", "minReadySeconds", "ordinals",
                    "persistentVolumeClaimRetentionPolicy")
@@ -1395,13 +1398,13 @@ def _job(errs: Errors, obj: dict, old: dict | None) -> None:
 
 
 def _job_update(errs: Errors, spec: dict, old: dict, scheduling_mutable: bool) -> None:
-    for key in ("completions", "completionMode"):
-        if spec.get(key) != old.get(key) and not (key == "completions" and spec.get("completionMode") == "Indexed"):
-            errs.append(invalid(f"spec.{key}", spec.get(key), _IMMUTABLE))
-    if spec.get("completionMode") == "Indexed" and spec.get("completions") != old.get("completions"):
-        if spec.get("completions") is not None and spec.get("completions") != spec.get("parallelism"):
-            errs.append(invalid("spec.completions", spec.get("completions"),
-                                "can only be modified in tandem with spec.parallelism"))
+    completions = spec.get("completions")
+    if completions != old.get("completions"):
+        # Elastic indexed jobs may scale completions together with parallelism.
+        if spec.get("completionMode") != "Indexed":
+            errs.append(invalid("spec.completions", completions, _IMMUTABLE))
+        elif completions is not None and completions != spec.get("parallelism"):
+            errs.append(invalid("spec.completions", completions, "can only be modified in tandem with spec.parallelism"))
     if spec.get("selector") != old.get("selector"):
         errs.append(invalid("spec.selector", _go_label_selector(spec.get("selector")), _IMMUTABLE))
     template, old_template = spec.get("template") or {}, old.get("template") or {}
@@ -1410,6 +1413,8 @@ def _job_update(errs: Errors, spec: dict, old: dict, scheduling_mutable: bool) -
         old_template = _without_scheduling_directives(old_template)
     if template != old_template:
         errs.append(invalid("spec.template", _GoValue("core.PodTemplateSpec{...}"), _IMMUTABLE))
+    if spec.get("completionMode") != old.get("completionMode"):
+        errs.append(invalid("spec.completionMode", spec.get("completionMode"), _IMMUTABLE))
 
 
 def _without_scheduling_directives(template: dict) -> dict:
@@ -1430,6 +1435,7 @@ def _controller_revision(errs: Errors, obj: dict, old: dict | None) -> None:
 # -- services and networking ------------------------------------------------------------------------------------
 
 _SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
+_IP_MSG = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 
 
 def _valid_ip(value: str) -> bool:
@@ -1489,7 +1495,7 @@ def _service(errs: Errors, obj: dict, old: dict | None) -> None:
             errs.append(unsupported(f"spec.ipFamilies[{i}]", family, ["IPv4", "IPv6"]))
     for i, ip in enumerate(spec.get("externalIPs") or ()):
         if not _valid_ip(ip):
-            errs.append(invalid(f"spec.externalIPs[{i}]", ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+            errs.append(invalid(f"spec.externalIPs[{i}]", ip, _IP_MSG))
     _one_of(errs, "spec.type", stype, _SERVICE_TYPES)
     if stype == "ClusterIP":
         for i, port in enumerate(ports):
@@ -1516,7 +1522,8 @@ def _service(errs: Errors, obj: dict, old: dict | None) -> None:
     policy = spec.get("externalTrafficPolicy", "")
     if not externally_accessible:
         if policy:
-            errs.append(invalid("spec.externalTrafficPolicy", policy, "may only be set for externally-accessible services"))
+            errs.append(invalid("spec.externalTrafficPolicy", policy,
+                                "may only be set for externally-accessible services"))
     else:
         _one_of(errs, "spec.externalTrafficPolicy", policy, ("Cluster", "Local"))
     internal = spec.get("internalTrafficPolicy")
@@ -1567,8 +1574,7 @@ def _endpoints(errs: Errors, obj: dict, old: dict | None) -> None:
             for j, address in enumerate(subset.get(key) or ()):
                 ip = address.get("ip", "")
                 if not _valid_ip(ip):
-                    errs.append(invalid(f"{spath}.{key}[{j}].ip", ip,
-                                        "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+                    errs.append(invalid(f"{spath}.{key}[{j}].ip", ip, _IP_MSG))
         ports = subset.get("ports") or []
         for j, port in enumerate(ports):
             ppath = f"{spath}.ports[{j}]"
@@ -1956,7 +1962,7 @@ def _storage_class(errs: Errors, obj: dict, old: dict | None) -> None:
 
 
 def _namespace(errs: Errors, obj: dict, old: dict | None) -> None:
-    for i, finalizer in enumerate((obj.get("spec") or {}).get("finalizers") or ()):
+    for finalizer in (obj.get("spec") or {}).get("finalizers") or ():
         _check(errs, "spec.finalizers", finalizer, qualified_name(finalizer))
         if "/" not in finalizer and finalizer not in _STANDARD_FINALIZERS:
             errs.append(invalid("spec.finalizers", finalizer,

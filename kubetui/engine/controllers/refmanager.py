@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..api.errors import ApiError
 from ..api.selectors import LabelSelector
-from ..objects import controller_ref, is_pod_active, owner_reference
+from ..objects import controller_ref, owner_reference
 
 # Informer index: namespace -> objects without a controller ownerReference. Controllers look for
 # orphans to adopt here instead of scanning every object of the namespace on every sync.
@@ -19,8 +19,16 @@ def index_orphans(obj: dict) -> tuple[str, ...]:
 
 
 def index_orphan_pods(pod: dict) -> tuple[str, ...]:
-    """Active pods only: controllers never claim terminating or finished pods."""
-    return index_orphans(pod) if is_pod_active(pod) else ()
+    """Active pods only: controllers never claim terminating or finished pods. (Runs on every pod
+    event, hence inlined.)"""
+    meta = pod["metadata"]
+    if meta.get("deletionTimestamp") or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        return ()
+    for ref in meta.get("ownerReferences") or ():
+        if ref.get("controller"):
+            return ()
+    ns = meta.get("namespace")
+    return (ns,) if ns else ()
 
 
 def adopt(api, resource: str, obj: dict, owner: dict) -> dict | None:

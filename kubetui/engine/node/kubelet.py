@@ -35,7 +35,8 @@ _NODE_CONDITIONS = (
 # Pod status fields the kubelet owns; everything else in status is kept as the API has it.
 _KUBELET_STATUS_FIELDS = frozenset({"phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs", "startTime",
                                     "initContainerStatuses", "containerStatuses", "reason", "message"})
-_KUBELET_CONDITIONS = frozenset({"PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"})
+_KUBELET_CONDITIONS = frozenset({"PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
+                                 "PodScheduled"})
 
 STARTED, SKIPPED, BLOCKED = "started", "skipped", "blocked"
 
@@ -280,7 +281,7 @@ class Kubelet:
         pods.sort(key=lambda p: (p["metadata"].get("creationTimestamp") or "", p["metadata"]["name"]))
         for pod in pods:
             self._add_worker(pod)
-        for uid in {s.pod_uid for s in self.runtime.sandboxes.values()} - set(self._by_uid):
+        for uid in self.runtime.pod_uids() - set(self._by_uid):
             self.runtime.remove_pod(uid)
 
     def stop(self) -> None:
@@ -753,9 +754,7 @@ class Kubelet:
             pod = w.pod
             meta = pod["metadata"]
             try:
-                status = self._pod_status(w, pod_is_terminal=True)
-                if status != pod.get("status"):
-                    self.api.update_status("pods", {**pod, "status": status})
+                self._write_status(w, self._pod_status(w, pod_is_terminal=True))
                 self.api.delete("pods", meta["name"], meta["namespace"], grace_period_seconds=0,
                                 preconditions={"uid": w.uid})
             except ApiError as exc:
@@ -791,16 +790,20 @@ class Kubelet:
         if status["phase"] in ("Succeeded", "Failed") and not w.terminal:
             self._on_terminal(w)
             status = self._pod_status(w)
-        pod = w.pod
-        if status == pod.get("status"):
-            return
         try:
-            self.api.update_status("pods", {**pod, "status": status})
+            self._write_status(w, status)
         except ApiError as exc:
             if exc.code == 409:
                 self._mark_dirty(w)
             elif exc.code != 404:
                 self.ctx.record_error("kubelet", w.key, exc)
+
+    def _write_status(self, w: _PodWorker, status: dict) -> None:
+        """PUT pods/status when something changed; a terminal phase is never taken back."""
+        old = w.pod.get("status") or {}
+        if status == old or (old.get("phase") in ("Succeeded", "Failed") and status["phase"] != old["phase"]):
+            return
+        self.api.update_status("pods", {**w.pod, "status": status})
 
     def _pod_status(self, w: _PodWorker, pod_is_terminal: bool = False) -> dict:
         """generateAPIPodStatus: phase, conditions, IPs and container statuses from the runtime's state."""
@@ -835,7 +838,8 @@ class Kubelet:
         conditions = []
         for type_, (value, reason, message) in (
                 ("PodReadyToStartContainers", ("True" if sandbox_ready else "False", "", "")),
-                ("Initialized", initialized), ("Ready", containers_ready), ("ContainersReady", containers_ready)):
+                ("Initialized", initialized), ("Ready", containers_ready), ("ContainersReady", containers_ready),
+                ("PodScheduled", ("True", "", ""))):  # a pod the kubelet sees is scheduled
             prev = previous.get(type_)
             cond = {"type": type_, "status": value, "lastProbeTime": None,
                     "lastTransitionTime": prev.get("lastTransitionTime", now)

@@ -85,11 +85,14 @@ class Image:
     size: int
 
 
+_KNOWN_SIZES = {normalize_image(PAUSE_IMAGE): 320_368}
+
+
 def image_info(image: str) -> Image:
     """Deterministic digest and size for an image reference (nothing is downloaded)."""
     ref = normalize_image(image)
     digest = hashlib.sha256(ref.encode()).hexdigest()
-    size = 5_000_000 + zlib.crc32(ref.encode()) % 295_000_000
+    size = _KNOWN_SIZES.get(ref) or 5_000_000 + zlib.crc32(ref.encode()) % 195_000_000
     return Image(ref, f"{repository_of(ref)}@sha256:{digest}", size)
 
 
@@ -269,6 +272,7 @@ class ContainerRuntime:
         self.on_exit: Callable[[Container], None] | None = None
         self.images: dict[str, Image] = {}
         self.sandboxes: dict[str, Sandbox] = {}
+        self._sandboxes_by_pod: dict[str, list[Sandbox]] = {}
         self.containers_by_id: dict[str, Container] = {}
         self._by_pod: dict[str, list[Container]] = {}
         self._ipam: _HostLocalIPAM | None = None
@@ -308,6 +312,7 @@ class ContainerRuntime:
             network_up = ip is not None
         sandbox = Sandbox(self._new_id(), uid, namespace, name, attempt, ip, self.clock.now, network_up=network_up)
         self.sandboxes[sandbox.id] = sandbox
+        self._sandboxes_by_pod.setdefault(uid, []).append(sandbox)
         return sandbox
 
     def stop_pod_sandbox(self, sandbox: Sandbox) -> None:
@@ -320,6 +325,11 @@ class ContainerRuntime:
     def remove_pod_sandbox(self, sandbox: Sandbox) -> None:
         self.stop_pod_sandbox(sandbox)
         self.sandboxes.pop(sandbox.id, None)
+        siblings = self._sandboxes_by_pod.get(sandbox.pod_uid)
+        if siblings is not None and sandbox in siblings:
+            siblings.remove(sandbox)
+            if not siblings:
+                del self._sandboxes_by_pod[sandbox.pod_uid]
 
     def remove_pod(self, uid: str) -> None:
         """RemovePodSandbox for every sandbox of a pod, with its containers."""
@@ -331,7 +341,10 @@ class ContainerRuntime:
             self.containers_by_id.pop(c.id, None)
 
     def pod_sandboxes(self, uid: str) -> list[Sandbox]:
-        return sorted((s for s in self.sandboxes.values() if s.pod_uid == uid), key=lambda s: s.attempt)
+        return list(self._sandboxes_by_pod.get(uid, ()))
+
+    def pod_uids(self) -> set[str]:
+        return set(self._sandboxes_by_pod) | set(self._by_pod)
 
     # -- containers ----------------------------------------------------------------------------
 

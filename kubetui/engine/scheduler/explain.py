@@ -136,9 +136,9 @@ class Attempt:
 class PodRecord:
     __slots__ = ("uid", "attempts")
 
-    def __init__(self, uid: str | None, history: int):
+    def __init__(self, uid: str | None):
         self.uid = uid
-        self.attempts: deque[Attempt] = deque(maxlen=history)
+        self.attempts: list[Attempt] = []
 
 
 class ExplainStore:
@@ -154,8 +154,10 @@ class ExplainStore:
     def add(self, key: str, uid: str | None, attempt: Attempt) -> None:
         rec = self._records.get(key)
         if rec is None or rec.uid != uid:
-            rec = self._records[key] = PodRecord(uid, self.history)
+            rec = self._records[key] = PodRecord(uid)
         rec.attempts.append(attempt)
+        if len(rec.attempts) > self.history:
+            del rec.attempts[0]
         if attempt.detail is not None:
             if not self.detail_limit:
                 attempt.detail = None

@@ -13,6 +13,7 @@ DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024   # schedutil.DefaultMemoryRequest
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
 _NZ_CPU, _NZ_MEM = "#nonzero-cpu", "#nonzero-memory"
+CPU, MEM, PODS = 0, 1, 2   # rows of NodeTable's alloc / requested / nonzero matrices
 _MISSING = -1
 
 
@@ -164,16 +165,11 @@ class NodeTable:
         self.nodes: list[dict | None] = [None] * capacity
         self.slot_of: dict[str, int] = {}
         self._free: list[int] = list(range(capacity - 1, -1, -1))
-        i64 = np.int64
+        # Rows CPU (millicores), MEM (bytes), PODS; `nonzero` has the scoring requests (CPU, MEM).
+        self.alloc = np.zeros((3, capacity), np.int64)
+        self.requested = np.zeros((3, capacity), np.int64)
+        self.nonzero = np.zeros((2, capacity), np.int64)
         self.alive = np.zeros(capacity, bool)
-        self.alloc_cpu = np.zeros(capacity, i64)
-        self.alloc_mem = np.zeros(capacity, i64)
-        self.alloc_pods = np.zeros(capacity, i64)
-        self.req_cpu = np.zeros(capacity, i64)
-        self.req_mem = np.zeros(capacity, i64)
-        self.req_pods = np.zeros(capacity, i64)
-        self.nz_cpu = np.zeros(capacity, i64)
-        self.nz_mem = np.zeros(capacity, i64)
         self.unschedulable = np.zeros(capacity, bool)
         self.taint_id = np.zeros(capacity, np.int32)
         self.has_ports = np.zeros(capacity, bool)
@@ -194,8 +190,15 @@ class NodeTable:
 
     # -- slots --------------------------------------------------------------------------------
 
-    _ARRAYS = ("alive", "alloc_cpu", "alloc_mem", "alloc_pods", "req_cpu", "req_mem", "req_pods", "nz_cpu",
-               "nz_mem", "unschedulable", "taint_id", "has_ports", "has_other")
+    _ARRAYS = ("alive", "unschedulable", "taint_id", "has_ports", "has_other")
+    _MATRICES = ("alloc", "requested", "nonzero")
+
+    alloc_cpu = property(lambda self: self.alloc[CPU])
+    alloc_mem = property(lambda self: self.alloc[MEM])
+    alloc_pods = property(lambda self: self.alloc[PODS])
+    req_cpu = property(lambda self: self.requested[CPU])
+    req_mem = property(lambda self: self.requested[MEM])
+    req_pods = property(lambda self: self.requested[PODS])
 
     def _grow(self) -> None:
         old = self.cap
@@ -205,6 +208,12 @@ class NodeTable:
             grown = np.zeros(new, arr.dtype)
             grown[:old] = arr
             setattr(self, attr, grown)
+        for attr in self._MATRICES:
+            arr = getattr(self, attr)
+            grown = np.zeros((arr.shape[0], new), arr.dtype)
+            grown[:, :old] = arr
+            setattr(self, attr, grown)
+        self._order = None
         for key, col in self.columns.items():
             grown = np.full(new, _MISSING, np.int32)
             grown[:old] = col
@@ -236,9 +245,9 @@ class NodeTable:
             self.count += 1
         self.nodes[slot] = node
         alloc = (node.get("status") or {}).get("allocatable") or {}
-        self.alloc_cpu[slot] = cpu_millis(alloc["cpu"]) if "cpu" in alloc else 0
-        self.alloc_mem[slot] = to_bytes(alloc["memory"]) if "memory" in alloc else 0
-        self.alloc_pods[slot] = to_bytes(alloc["pods"]) if "pods" in alloc else 0
+        self.alloc[CPU, slot] = cpu_millis(alloc["cpu"]) if "cpu" in alloc else 0
+        self.alloc[MEM, slot] = to_bytes(alloc["memory"]) if "memory" in alloc else 0
+        self.alloc[PODS, slot] = to_bytes(alloc["pods"]) if "pods" in alloc else 0
         other = {k: to_bytes(v) for k, v in alloc.items() if k not in ("cpu", "memory", "pods")}
         self.alloc_other[slot] = other
         self.has_other[slot] = bool(other)
@@ -274,6 +283,8 @@ class NodeTable:
         self.alloc_other[slot] = {}
         for attr in self._ARRAYS:
             getattr(self, attr)[slot] = 0
+        for attr in self._MATRICES:
+            getattr(self, attr)[:, slot] = 0
         for col in self.columns.values():
             col[slot] = _MISSING
         self._free.append(slot)
@@ -410,17 +421,18 @@ class NodeTable:
         return entry
 
     def _apply(self, slot: int, res: PodResources, sign: int) -> None:
-        self.req_pods[slot] += sign
+        req = self.requested
+        req[PODS, slot] += sign
         if res.cpu:
-            self.req_cpu[slot] += sign * res.cpu
+            req[CPU, slot] += sign * res.cpu
         if res.mem:
-            self.req_mem[slot] += sign * res.mem
-        self.nz_cpu[slot] += sign * res.nz_cpu
-        self.nz_mem[slot] += sign * res.nz_mem
+            req[MEM, slot] += sign * res.mem
+        self.nonzero[CPU, slot] += sign * res.nz_cpu
+        self.nonzero[MEM, slot] += sign * res.nz_mem
 
     def _sum_pods(self, name: str, slot: int) -> None:
-        for arr in (self.req_pods, self.req_cpu, self.req_mem, self.nz_cpu, self.nz_mem):
-            arr[slot] = 0
+        self.requested[:, slot] = 0
+        self.nonzero[:, slot] = 0
         for entry in self.pods.get(name, {}).values():
             self._apply(slot, entry.res, 1)
         self.has_ports[slot] = name in self.used_ports

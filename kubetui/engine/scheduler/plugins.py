@@ -32,6 +32,9 @@ ERR_PORTS = "node(s) didn't have free ports for the requested pod ports"
 ERR_SPREAD = "node(s) didn't match pod topology spread constraints"
 ERR_SPREAD_LABEL = ERR_SPREAD + " (missing required label)"
 ERR_TOO_MANY_PODS = "Too many pods"
+# NodeResourcesFit's reasons for each combination of bits: 1 pods, 2 cpu, 4 memory.
+_FIT_REASONS = tuple(tuple(r for i, r in enumerate((ERR_TOO_MANY_PODS, "Insufficient cpu", "Insufficient memory"))
+                           if b >> i & 1) for b in range(8))
 UNSCHEDULABLE_TAINT = ("node.kubernetes.io/unschedulable", "", "NoSchedule")
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 
@@ -285,21 +288,21 @@ def run_filters(table: NodeTable, info: PodInfo, taint_luts: TaintLuts, spread, 
     if extra is not None:
         req_pods, req_cpu, req_mem = req_pods + extra[0], req_cpu + extra[1], req_mem + extra[2]
     bits = (req_pods + 1 > table.alloc_pods).astype(np.int32)
-    if not res.zero:
-        if res.cpu:
-            bits |= (table.alloc_cpu - req_cpu < res.cpu).astype(np.int32) << 1
-        if res.mem:
-            bits |= (table.alloc_mem - req_mem < res.mem).astype(np.int32) << 2
-    fit_reasons = (ERR_TOO_MANY_PODS, "Insufficient cpu", "Insufficient memory")
+    if res.cpu:
+        bits |= (table.alloc_cpu - req_cpu < res.cpu).astype(np.int32) << 1
+    if res.mem:
+        bits |= (table.alloc_mem - req_mem < res.mem).astype(np.int32) << 2
     if res.other:
         for slot in np.flatnonzero((codes == 0) & table.alive):
             more = table.fits_other(int(slot), res)
             if more:
-                reasons_here = tuple(r for i, r in enumerate(fit_reasons) if bits[slot] >> i & 1) + tuple(more)
-                codes[slot] = st.code(NODE_RESOURCES_FIT, reasons_here, True)
-    lut = np.array([0] + [st.code(NODE_RESOURCES_FIT, tuple(r for i, r in enumerate(fit_reasons) if b >> i & 1), True)
-                          for b in range(1, 8)], np.int32)
-    codes = np.where((codes == 0) & (bits > 0), lut[bits], codes)
+                codes[slot] = st.code(NODE_RESOURCES_FIT, _FIT_REASONS[bits[slot]] + tuple(more), True)
+    failing = (codes == 0) & (bits > 0)
+    if failing.any():
+        lut = np.zeros(8, np.int32)
+        for b in np.unique(bits[failing]).tolist():
+            lut[b] = st.code(NODE_RESOURCES_FIT, _FIT_REASONS[b], True)
+        codes = np.where(failing, lut[bits], codes)
     if spread is not None and spread.hard:
         out.ran.append(POD_TOPOLOGY_SPREAD)
         out.prefilter[POD_TOPOLOGY_SPREAD] = "success"
@@ -332,29 +335,25 @@ def _nominated_load(table: NodeTable, info: PodInfo, nominated: dict):
 # -- scores ---------------------------------------------------------------------------------
 
 def least_allocated(table: NodeTable, slots: np.ndarray, res: PodResources) -> np.ndarray:
-    """NodeResourcesFit's LeastAllocated score (cpu and memory weight 1) on non-zero requests."""
-    total = np.zeros(len(slots), np.int64)
-    weights = np.zeros(len(slots), np.int64)
-    for alloc, used, want in ((table.alloc_cpu, table.nz_cpu, res.nz_cpu), (table.alloc_mem, table.nz_mem, res.nz_mem)):
-        a = alloc[slots]
-        r = used[slots] + want
-        valid = a > 0
-        score = np.where((r > a) | ~valid, 0, (a - r) * MAX_NODE_SCORE // np.where(valid, a, 1))
-        total += score
-        weights += valid
-    return np.where(weights > 0, total // np.maximum(weights, 1), 0)
+    """NodeResourcesFit's LeastAllocated score (cpu and memory weight 1) on non-zero requests:
+    the mean over resources of (allocatable − requested) × 100 / allocatable."""
+    alloc = table.alloc[:2, slots]
+    used = table.nonzero[:, slots] + np.array([[res.nz_cpu], [res.nz_mem]])
+    valid = alloc > 0
+    score = (alloc - used) * MAX_NODE_SCORE // np.where(valid, alloc, 1)
+    score[(used > alloc) | ~valid] = 0
+    return score.sum(axis=0) // np.maximum(valid.sum(axis=0), 1)
 
 
 def balanced_allocation(table: NodeTable, slots: np.ndarray, res: PodResources) -> np.ndarray:
     """NodeResourcesBalancedAllocation: 100 × (1 − std of the cpu and memory fractions), on
     actual requests."""
-    fractions = []
-    for alloc, used, want in ((table.alloc_cpu, table.req_cpu, res.cpu), (table.alloc_mem, table.req_mem, res.mem)):
-        a = alloc[slots]
-        f = np.minimum((used[slots] + want) / np.where(a > 0, a, 1), 1.0)
-        fractions.append((f, a > 0))
-    (f1, v1), (f2, v2) = fractions
-    std = np.where(v1 & v2, np.abs(f1 - f2) / 2, 0.0)
+    alloc = table.alloc[:2, slots]
+    valid = alloc > 0
+    fraction = np.minimum((table.requested[:2, slots] + np.array([[res.cpu], [res.mem]])) / np.where(valid, alloc, 1),
+                          1.0)
+    std = np.abs(fraction[0] - fraction[1]) / 2
+    std[~(valid[0] & valid[1])] = 0.0
     return ((1 - std) * MAX_NODE_SCORE).astype(np.int64)
 
 

@@ -114,9 +114,12 @@ class Scheduler:
     # -- pod events ----------------------------------------------------------------------------
 
     def _responsible(self, pod: dict) -> bool:
+        """A pending pod for this scheduler; pods with schedulingGates wait outside the queue
+        until the gates are removed (the SchedulingGates plugin)."""
         spec = pod["spec"]
         return (spec.get("schedulerName", SCHEDULER_NAME) == SCHEDULER_NAME and not spec.get("nodeName")
-                and not pod["metadata"].get("deletionTimestamp") and not _terminal(pod))
+                and not spec.get("schedulingGates") and not pod["metadata"].get("deletionTimestamp")
+                and not _terminal(pod))
 
     def _pod_added(self, pod: dict) -> None:
         if pod["spec"].get("nodeName"):
