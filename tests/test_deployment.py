@@ -170,6 +170,7 @@ def test_rollback_restores_the_previous_template(cluster):
     set_image(cluster, "nginx:2.0", change_cause="upgrade to 2.0")
     cluster.advance(30)
     first, second = replica_sets(cluster)
+    assert second["metadata"]["annotations"][dc.CHANGE_CAUSE] == "upgrade to 2.0"
     result = dc.rollback(cluster.api, "default", "web")
     assert result["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.0"
     assert POD_TEMPLATE_HASH_LABEL not in result["spec"]["template"]["metadata"]["labels"]
@@ -286,6 +287,26 @@ def test_a_stuck_rollout_exceeds_its_progress_deadline(cluster):
     assert (progressing["status"], progressing["reason"], progressing["message"]) == (
         "False", "ProgressDeadlineExceeded", f'ReplicaSet "{new["metadata"]["name"]}" has timed out progressing.')
     assert condition(d, "Available")["status"] == "True"  # the old pods still serve
+
+
+def test_replica_failures_surface_on_the_deployment(cluster, monkeypatch):
+    real_create = cluster.api.create
+
+    def create_pod_refused(resource, obj, namespace=None, **kwargs):
+        if resource == "pods":
+            raise ApiError(403, "Forbidden", "exceeded quota: compute")
+        return real_create(resource, obj, namespace, **kwargs)
+
+    monkeypatch.setattr(cluster.api, "create", create_pod_refused)
+    create(cluster)
+    cluster.advance(1)
+    failure = condition(get(cluster), "ReplicaFailure")
+    assert (failure["status"], failure["reason"], failure["message"]) == ("True", "FailedCreate", "exceeded quota: compute")
+    assert condition(get(cluster), "Available")["status"] == "False"
+    monkeypatch.undo()
+    cluster.advance(60)
+    assert [c["type"] for c in get(cluster)["status"]["conditions"]] == ["Available", "Progressing"]
+    assert get(cluster)["status"]["availableReplicas"] == 3
 
 
 def test_adopts_a_matching_orphan_replica_set(cluster):

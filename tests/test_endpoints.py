@@ -230,3 +230,47 @@ def test_build_subsets_sorts_and_groups():
     assert [a["ip"] for a in subsets[0]["addresses"]] == ["10.0.0.2", "10.0.0.10"]
     assert [a["ip"] for a in subsets[0]["notReadyAddresses"]] == ["10.0.0.9"]
     assert subsets[0]["ports"] == [{"port": 80, "protocol": "TCP"}, {"name": "b", "port": 81, "protocol": "TCP"}]
+
+
+def test_end_to_end_with_a_deployment():
+    c = Cluster(profile="fast", seed=1)  # every controller, the scheduler and the kubelets
+    c.api.create("deployments", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "app", "image": "nginx:1.27",
+                                                       "ports": [{"name": "http", "containerPort": 8080}]}]}}}})
+    c.api.create("services", service(ports=[{"port": 80, "targetPort": "http"}]))
+    c.advance(30)
+
+    def serving():
+        ep = endpoints(c)
+        return sorted(a["targetRef"]["name"] for s in ep.get("subsets", ()) for a in s["addresses"])
+
+    def ready_pods():
+        return sorted(p["metadata"]["name"] for p in c.api.list("pods", "default")[0]
+                      if not p["metadata"].get("deletionTimestamp") and any(
+                          cond["type"] == "Ready" and cond["status"] == "True" for cond in p["status"].get("conditions", ())))
+
+    assert len(serving()) == 3 and serving() == ready_pods()
+    ep = endpoints(c)
+    assert ep["subsets"][0]["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    assert all(a["nodeName"].startswith("worker-") for a in ep["subsets"][0]["addresses"])
+    control_plane = c.api.get("nodes", "control-plane")
+    internal_ip = next(a["address"] for a in control_plane["status"]["addresses"] if a["type"] == "InternalIP")
+    assert ips(c.api.get("endpoints", "kubernetes", "default")) == [internal_ip]
+
+    old = set(serving())
+    deploy = c.api.get("deployments", "web", "default")
+    template = deploy["spec"]["template"]
+    containers = [{**template["spec"]["containers"][0], "image": "nginx:1.28"}]
+    c.api.update("deployments", {**deploy, "spec": {**deploy["spec"], "template": {
+        **template, "spec": {**template["spec"], "containers": containers}}}}, "default")
+    c.advance(60)
+    assert len(serving()) == 3 and serving() == ready_pods() and not old & set(serving())
+
+    c.api.delete("deployments", "web", "default")  # the garbage collector removes its ReplicaSets and pods
+    c.advance(60)
+    assert c.api.list("replicasets", "default")[0] == [] and c.api.list("pods", "default")[0] == []
+    assert "subsets" not in endpoints(c)
+    assert c.ctx.errors == []

@@ -359,6 +359,14 @@ def test_finished_and_rejected_pods_keep_their_status_across_a_reboot(cluster):
     assert after == before
 
 
+def test_a_long_running_container_does_not_keep_the_cluster_busy(cluster):
+    cluster.api.create("pods", make_pod("sleeper", "worker-1", image="busybox:1.36", command=["sleep", "3600"]))
+    assert cluster.run_until_idle() < 120
+    assert cluster.api.get("pods", "sleeper", "default")["status"]["phase"] == "Running"
+    cluster.advance(3600)
+    assert container_status(cluster, "sleeper")["restartCount"] == 1  # it exited (0) and was restarted
+
+
 def test_program_model_and_image_names():
     assert program_of({"image": "nginx"}).duration is None
     assert program_of({"image": "busybox", "command": ["sleep", "30"]}).duration == 30

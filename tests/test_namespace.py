@@ -118,3 +118,23 @@ def test_content_with_finalizers_is_waited_for(cluster):
     cluster.api.update("configmaps", {**cm, "metadata": {**cm["metadata"], "finalizers": []}}, "team-a")
     cluster.advance(15)
     assert cluster.api.try_get("namespaces", "team-a") is None
+
+
+def test_end_to_end_namespace_with_a_deployment():
+    c = Cluster(profile="fast", seed=1)  # every controller, the scheduler and the kubelets
+    c.api.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})
+    c.api.create("deployments", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}}}, "team-a")
+    c.api.create("services", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                              "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}, "team-a")
+    c.advance(30)
+    assert [p["status"]["phase"] for p in c.api.list("pods", "team-a")[0]] == ["Running", "Running"]
+    c.api.delete("namespaces", "team-a")
+    c.advance(60)  # pods terminate gracefully on their kubelets, then the namespace is finalized
+    assert c.api.try_get("namespaces", "team-a") is None
+    for resource in ("deployments", "replicasets", "pods", "services", "endpoints", "serviceaccounts", "configmaps"):
+        assert c.api.list(resource, "team-a")[0] == [], resource
+    assert c.ctx.errors == []

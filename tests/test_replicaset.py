@@ -121,6 +121,19 @@ def test_terminating_pods_are_replaced_and_reported(cluster):
     assert cluster.api.get("replicasets", "web", "default")["status"]["terminatingReplicas"] == 0
 
 
+def test_pods_stuck_terminating_on_a_dead_node_are_replaced(cluster):
+    replicaset(cluster, replicas=2)
+    cluster.advance(10)
+    victim = next(p for p in pods(cluster) if p["spec"]["nodeName"] == "worker-1")["metadata"]["name"]
+    cluster.kill_node("worker-1")
+    cluster.api.delete("pods", victim, "default")  # no kubelet will ever confirm this
+    cluster.advance(5)
+    assert cluster.api.get("pods", victim, "default")["metadata"]["deletionTimestamp"]
+    assert len(pods(cluster)) == 2 and victim not in [p["metadata"]["name"] for p in pods(cluster)]
+    status = cluster.api.get("replicasets", "web", "default")["status"]
+    assert status["replicas"] == 2 and status["terminatingReplicas"] == 1
+
+
 def test_scale_down_deletes_unscheduled_pods_first():
     cluster = Cluster(nodes=[NodeConfig("worker-1", cpu="2")], profile="fast", seed=1)
     replicaset(cluster, replicas=3, cpu="800m")

@@ -1,6 +1,7 @@
 """kube-scheduler: queue, filters, scores, binding, failure messages, preemption and explain records."""
 
 import json
+import random
 
 import pytest
 
@@ -8,8 +9,8 @@ from kubetui.engine.cluster import Cluster, NodeConfig
 from kubetui.engine.objects import get_condition
 from kubetui.engine.scheduler.explain import (BIND_RESULT, FILTER_RESULT, FINALSCORE_RESULT, RESULT_HISTORY,
                                               SCORE_RESULT, SELECTED_NODE, explain_annotations)
-from kubetui.engine.scheduler.nodeinfo import pod_resources
-from kubetui.engine.scheduler.plugins import num_feasible_nodes_to_find
+from kubetui.engine.scheduler.nodeinfo import NodeTable, pod_resources
+from kubetui.engine.scheduler.plugins import ResourceView, num_feasible_nodes_to_find
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -585,3 +586,42 @@ def test_scheduling_gates_hold_a_pod_until_removed():
     c.api.patch("pods", "gated", [{"op": "remove", "path": "/spec/schedulingGates"}], "json", "default")
     c.advance(0)
     assert node_of(c, "gated") == "worker-1"
+
+
+def test_conflicting_node_name_terms_fail_at_prefilter():
+    c = cluster()
+    add_nodes(c, node("n1"), node("n2"))
+    add_pod(c, "confused", affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]},
+                                               {"key": "metadata.name", "operator": "In", "values": ["n2"]}]}]}}})
+    c.advance(0)
+    assert failed_message(c, "confused") == (
+        "0/3 nodes are available: pod affinity terms conflict. "
+        "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
+
+
+def test_resource_view_refreshed_slot_by_slot_equals_a_full_recompute():
+    rng = random.Random(3)
+    table = NodeTable()
+    names = [f"n{i}" for i in range(40)]
+    for name in names:
+        table.set_node(node(name, cpu=f"{rng.randint(1, 8000)}m", memory=f"{rng.randint(1, 16)}Gi",
+                            pods=str(rng.randint(1, 12))))
+    wanted = pod_resources({"containers": [{"name": "c", "resources": {"requests": {"cpu": "300m",
+                                                                                    "memory": "700Mi"}}}]})
+    view = ResourceView(table, wanted)
+    bound = []
+    for step in range(300):
+        if bound and rng.random() < 0.3:
+            table.remove_pod(bound.pop(rng.randrange(len(bound))))
+        else:
+            spec = {"containers": [{"name": "c", "resources": {"requests": {
+                "cpu": f"{rng.randint(0, 2000)}m", "memory": f"{rng.randint(0, 3000)}Mi"}}}]}
+            key = f"default/p{step}"
+            table.add_pod(key, rng.choice(names), 0, pod_resources(spec))
+            bound.append(key)
+        view.refresh(table)
+        fresh = ResourceView(table, wanted)
+        live = table.alive
+        for attr in ("bits", "least", "balanced"):
+            assert (getattr(view, attr)[live] == getattr(fresh, attr)[live]).all(), (step, attr)

@@ -1,4 +1,4 @@
-"""Event recorder: writes v1 Events through the API server, aggregating repeats like client-go's correlator."""
+"""Event recorder: writes v1 Events through the API server, filtered and aggregated like client-go's correlator."""
 
 from __future__ import annotations
 
@@ -9,13 +9,20 @@ from .api.server import APIServer
 from .clock import rfc3339
 
 _LRU_SIZE = 4096
+# client-go tools/record defaults
+SPAM_BURST = 25               # events per object before the spam filter holds back
+SPAM_REFILL_SECONDS = 300.0   # then one more every 5 minutes
+AGGREGATE_MAX_EVENTS = 10     # similar events (differing only in message) before they are combined
+AGGREGATE_WINDOW = 600.0      # within 10 minutes
 
 
 class EventRecorder:
     """Records events for one component (`source.component`, optionally on a `host`).
 
-    A repeat of the same event (same object, type, reason and message) bumps `count` and
-    `lastTimestamp` on the existing Event instead of creating a new one, as client-go does.
+    As client-go's EventCorrelator: a token bucket per object drops floods (burst 25, then one per
+    5 min); more than 10 events that differ only in message within 10 min are combined into one
+    "(combined from similar events): ..." event; an exact repeat bumps `count` and `lastTimestamp`
+    of the existing Event instead of creating a new one.
     """
 
     def __init__(self, api: APIServer, component: str, host: str | None = None):
@@ -23,9 +30,61 @@ class EventRecorder:
         self.component = component
         self.host = host
         self._seen: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
+        self._spam: OrderedDict[str, list[float]] = OrderedDict()         # uid → [tokens, last refill]
+        self._similar: OrderedDict[tuple, tuple[set, float]] = OrderedDict()  # aggregate key → (messages, first)
         self._seq = 0
 
     def event(self, obj: dict, type_: str, reason: str, message: str, field_path: str | None = None) -> None:
+        meta = obj["metadata"]
+        uid = meta.get("uid") or f"{meta.get('namespace')}/{meta['name']}"
+        now = self.api.clock.now
+        if not self._allow(uid, now):
+            return
+        aggregate_key = (uid, field_path, type_, reason)
+        messages, first = self._similar.get(aggregate_key, (set(), now))
+        if now - first > AGGREGATE_WINDOW:
+            messages, first = set(), now
+        messages.add(message)
+        _remember(self._similar, aggregate_key, (messages, first))
+        if len(messages) >= AGGREGATE_MAX_EVENTS:
+            key = (uid, field_path, type_, reason, None)
+            message = f"(combined from similar events): {message}"
+        else:
+            key = (uid, field_path, type_, reason, message)
+        seen = self._seen.get(key)
+        if seen is not None and self._bump(seen, message):
+            self._seen.move_to_end(key)
+            return
+        created = self._create(obj, type_, reason, message, field_path)
+        if created is not None:
+            _remember(self._seen, key, created)
+
+    def _allow(self, uid: str, now: float) -> bool:
+        bucket = self._spam.get(uid)
+        if bucket is None:
+            bucket = [float(SPAM_BURST), now]
+        else:
+            bucket[0] = min(SPAM_BURST, bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS)
+            bucket[1] = now
+        _remember(self._spam, uid, bucket)
+        if bucket[0] < 1:
+            return False
+        bucket[0] -= 1
+        return True
+
+    def _bump(self, seen: tuple[str, str], message: str) -> bool:
+        existing = self.api.try_get("events", seen[1], seen[0])
+        if existing is None:
+            return False
+        new = {**existing, "count": existing.get("count", 1) + 1, "message": message,
+               "lastTimestamp": rfc3339(self.api.clock.now), "metadata": {**existing["metadata"]}}
+        try:
+            self.api.update("events", new, seen[0], field_validation="Ignore")
+        except ApiError:
+            return False
+        return True
+
+    def _create(self, obj: dict, type_: str, reason: str, message: str, field_path: str | None) -> tuple[str, str] | None:
         meta = obj["metadata"]
         namespace = meta.get("namespace") or "default"
         involved = {"kind": obj.get("kind"), "namespace": meta.get("namespace"), "name": meta["name"],
@@ -35,20 +94,7 @@ class EventRecorder:
             del involved["namespace"]
         if field_path:
             involved["fieldPath"] = field_path
-        now = rfc3339(self.api.clock.now)
-        key = (meta.get("uid"), field_path, type_, reason, message)
-        seen = self._seen.get(key)
-        if seen is not None:
-            existing = self.api.try_get("events", seen[1], seen[0])
-            if existing is not None:
-                self._seen.move_to_end(key)
-                new = {**existing, "count": existing.get("count", 1) + 1, "lastTimestamp": now,
-                       "metadata": {**existing["metadata"]}}
-                try:
-                    self.api.update("events", new, seen[0], field_validation="Ignore")
-                    return
-                except ApiError:
-                    pass
+        stamp = rfc3339(self.api.clock.now)
         self._seq += 1
         nanos = int(self.api.clock.now * 1e9) + self._seq
         source = {"component": self.component}
@@ -59,19 +105,25 @@ class EventRecorder:
             "metadata": {"name": f"{meta['name']}.{nanos:x}", "namespace": namespace},
             "involvedObject": involved,
             "reason": reason, "message": message, "source": source,
-            "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type_,
+            "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1, "type": type_,
             "eventTime": None, "reportingComponent": self.component, "reportingInstance": self.host or "",
         }
         try:
             created = self.api.create("events", event, namespace, field_validation="Ignore")
         except ApiError:
-            return  # events are best effort, as upstream: a namespace being deleted drops them
-        self._seen[key] = (namespace, created["metadata"]["name"])
-        if len(self._seen) > _LRU_SIZE:
-            self._seen.popitem(last=False)
+            return None  # events are best effort, as upstream: a namespace being deleted drops them
+        return namespace, created["metadata"]["name"]
 
     def normal(self, obj: dict, reason: str, message: str, field_path: str | None = None) -> None:
         self.event(obj, "Normal", reason, message, field_path)
 
     def warning(self, obj: dict, reason: str, message: str, field_path: str | None = None) -> None:
         self.event(obj, "Warning", reason, message, field_path)
+
+
+def _remember(cache: OrderedDict, key, value) -> None:
+    """Insert into a bounded LRU cache (client-go keeps 4096 entries)."""
+    cache[key] = value
+    cache.move_to_end(key)
+    if len(cache) > _LRU_SIZE:
+        cache.popitem(last=False)

@@ -240,7 +240,7 @@ class APIServer:
         ns = self._resolve_namespace(kind, meta, namespace)
         self._admit_namespace(kind, ns)
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + "".join(self.rng.choice(_NAME_CHARS) for _ in range(5))
+            meta["name"] = self._generate_name(kind, meta["generateName"], ns)
         # Identity first: defaulting may depend on it (a Job's generated selector uses its uid).
         meta["uid"] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         meta["creationTimestamp"] = rfc3339(self.clock.now)
@@ -265,6 +265,14 @@ class APIServer:
         meta["resourceVersion"] = str(self.store.revision + 1)
         self.store.put(key, obj, self._lease_for(kind))
         return obj
+
+    def _generate_name(self, kind: Kind, base: str, ns: str | None) -> str:
+        """`base` + 5 random characters; like current kube-apiserver, retry a taken name (8 tries)."""
+        for _ in range(8):
+            name = base + "".join(self.rng.choice(_NAME_CHARS) for _ in range(5))
+            if self.store.get(kind.key(name, ns)) is None:
+                break
+        return name
 
     def _decode(self, kind: Kind, obj: dict, field_validation: str) -> dict:
         if not isinstance(obj, dict):
@@ -301,8 +309,10 @@ class APIServer:
         if nso is None:
             raise errors.not_found("namespaces", "", ns)
         if nso["metadata"].get("deletionTimestamp") and kind.plural != "events":
-            raise errors.forbidden_error(
-                f"{kind.plural} is forbidden: unable to create new content in namespace {ns} because it is being terminated")
+            message = f"unable to create new content in namespace {ns} because it is being terminated"
+            raise errors.ApiError(403, "Forbidden", f"{kind.plural} is forbidden: {message}", {
+                "name": kind.plural, "kind": kind.plural,
+                "causes": [{"type": "NamespaceTerminating", "message": message, "field": "metadata.namespace"}]})
 
     def _prepare_for_create(self, kind: Kind, obj: dict) -> None:
         plural = kind.plural

@@ -1,4 +1,4 @@
-"""Deployment controller: rolling updates, recreate, proportional scaling and revision history through ReplicaSets (upstream pkg/controller/deployment)."""
+"""Deployment controller: rollouts, scaling and revision history through ReplicaSets (pkg/controller/deployment)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from ..api import errors, selectors
 from ..api.errors import ApiError
 from ..api.selectors import LabelSelector
 from ..clock import parse_rfc3339, rfc3339
-from ..objects import controller_ref, get_condition, key_of, owner_reference
+from ..objects import controller_ref, key_of, owner_reference
 from . import podcontrol, refmanager
 from .base import Controller
 from .podcontrol import POD_TEMPLATE_HASH_LABEL, equal_ignore_hash
@@ -335,7 +335,8 @@ def _rs_name(deployment: str, template_hash: str) -> str:
 
 def _with_hash_label(template: dict, template_hash: str) -> dict:
     meta = template.get("metadata") or {}
-    return {**template, "metadata": {**meta, "labels": {**(meta.get("labels") or {}), POD_TEMPLATE_HASH_LABEL: template_hash}}}
+    labels = {**(meta.get("labels") or {}), POD_TEMPLATE_HASH_LABEL: template_hash}
+    return {**template, "metadata": {**meta, "labels": labels}}
 
 
 def _selector_with_hash(selector: dict, template_hash: str) -> dict:
@@ -477,6 +478,9 @@ class _Sync:
     def write_status(self, status: dict) -> None:
         self.d = self.api.update_status("deployments", {**self.d, "status": status})
 
+    def set_progressing(self, status: str, reason: str, message: str) -> None:
+        self.write_status(_set_condition(self.status, _new_condition("Progressing", status, reason, message, self.now)))
+
     def set_revision(self, value: str) -> None:
         """SetDeploymentRevision (upstream writes it with the status; annotations need an update here)."""
         meta = self.d["metadata"]
@@ -520,8 +524,9 @@ class _Sync:
         if old_scale == new_scale:
             return False, updated
         direction = "up" if old_scale < new_scale else "down"
+        name = rs["metadata"]["name"]
         self.c.recorder.normal(self.d, "ScalingReplicaSet",
-                               f"Scaled {direction} replica set {rs['metadata']['name']} from {old_scale} to {new_scale}")
+                               f"Scaled {direction} replica set {name} from {old_scale} to {new_scale}")
         return True, updated
 
     def all_replica_sets(self, create: bool) -> tuple[dict | None, list[dict]]:
@@ -539,15 +544,15 @@ class _Sync:
             annotations = dict(existing["metadata"].get("annotations") or {})
             changed = _set_new_rs_annotations(self.d, annotations, new_revision, exists=True)
             if changed or (existing["spec"].get("minReadySeconds") or 0) != min_ready:
-                spec = {k: v for k, v in existing["spec"].items() if k != "minReadySeconds"}
-                if min_ready:
-                    spec["minReadySeconds"] = min_ready
+                spec = {**existing["spec"], "minReadySeconds": min_ready}
+                if not min_ready:
+                    del spec["minReadySeconds"]
                 new = {**existing, "metadata": {**existing["metadata"], "annotations": annotations}, "spec": spec}
                 return self.api.update("replicasets", new, self.ns, field_validation="Ignore")
             self.set_revision((existing["metadata"].get("annotations") or {}).get(REVISION, ""))
             if has_progress_deadline(self.d) and _condition(self.status, "Progressing") is None:
                 msg = f'Found new replica set "{existing["metadata"]["name"]}"'
-                self.write_status(_set_condition(self.status, _new_condition("Progressing", "True", FOUND_NEW_RS, msg, self.now)))
+                self.set_progressing("True", FOUND_NEW_RS, msg)
             return existing
         if not create:
             return None
@@ -591,7 +596,7 @@ class _Sync:
             else:
                 msg = f'Failed to create new replica set "{name}": {exc}'
                 if has_progress_deadline(self.d):
-                    self.write_status(_set_condition(self.status, _new_condition("Progressing", "False", FAILED_RS_CREATE, msg, self.now)))
+                    self.set_progressing("False", FAILED_RS_CREATE, msg)
                 self.c.recorder.warning(self.d, FAILED_RS_CREATE, msg)
                 raise
         if not already_exists and replicas > 0:
@@ -599,7 +604,7 @@ class _Sync:
         self.set_revision(new_revision)
         if not already_exists and has_progress_deadline(self.d):
             msg = f'Created new replica set "{name}"'
-            self.write_status(_set_condition(self.status, _new_condition("Progressing", "True", NEW_RS_CREATED, msg, self.now)))
+            self.set_progressing("True", NEW_RS_CREATED, msg)
         return created
 
     # -- syncDeployment --------------------------------------------------------------------------
@@ -609,7 +614,8 @@ class _Sync:
         spec = d["spec"]
         raw = spec.get("selector")
         if raw is not None and not raw.get("matchLabels") and not raw.get("matchExpressions"):
-            self.c.recorder.warning(d, "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.")
+            self.c.recorder.warning(d, "SelectingAll",
+                                    "This deployment is selecting all pods. A non-empty selector is required.")
             if self.status.get("observedGeneration", 0) < d["metadata"].get("generation", 0):
                 self.write_status({**self.status, "observedGeneration": d["metadata"]["generation"]})
             return
@@ -633,7 +639,7 @@ class _Sync:
             elif strategy == "RollingUpdate":
                 self.rollout_rolling()
             else:
-                raise errors.bad_request(f"unexpected deployment strategy type: {strategy}")
+                raise ValueError(f"unexpected deployment strategy type: {strategy}")
 
     def check_paused_conditions(self) -> None:
         """A paused (or resumed) Deployment shows Progressing=Unknown, so pausing never times out."""
@@ -853,7 +859,8 @@ class _Sync:
         if available >= _replicas(self.d) - max_unavailable(self.d):
             cond = _new_condition("Available", "True", MIN_AVAILABLE, "Deployment has minimum availability.", self.now)
         else:
-            cond = _new_condition("Available", "False", MIN_UNAVAILABLE, "Deployment does not have minimum availability.", self.now)
+            cond = _new_condition("Available", "False", MIN_UNAVAILABLE,
+                                  "Deployment does not have minimum availability.", self.now)
         return _set_condition(status, cond)
 
     def sync_deployment_status(self, old: list[dict], new: dict | None) -> None:
@@ -872,7 +879,8 @@ class _Sync:
         already_complete = (status.get("replicas", 0) == status.get("updatedReplicas", 0)
                             and current is not None and current.get("reason") == NEW_RS_AVAILABLE)
         if has_progress_deadline(d) and not already_complete:
-            what = f'ReplicaSet "{new["metadata"]["name"]}"' if new is not None else f'Deployment "{d["metadata"]["name"]}"'
+            what = (f'ReplicaSet "{new["metadata"]["name"]}"' if new is not None
+                    else f'Deployment "{d["metadata"]["name"]}"')
             if deployment_complete(d, status):
                 status = _set_condition(status, _new_condition(
                     "Progressing", "True", NEW_RS_AVAILABLE, f"{what} has successfully progressed.", self.now))
@@ -941,7 +949,8 @@ def rollback(api, namespace: str, name: str, to_revision: int = 0) -> dict:
         return d  # kubectl: "skipped rollback (current template already matches revision N)"
     annotations = {k: v for k, v in (d["metadata"].get("annotations") or {}).items() if k in _NOT_COPIED}
     annotations.update({k: v for k, v in (target["metadata"].get("annotations") or {}).items() if k not in _NOT_COPIED})
-    patch = [{"op": "replace", "path": "/spec/template", "value": podcontrol.without_hash_label(target["spec"]["template"])},
+    template = podcontrol.without_hash_label(target["spec"]["template"])
+    patch = [{"op": "replace", "path": "/spec/template", "value": template},
              {"op": "replace", "path": "/metadata/annotations", "value": annotations}]
     return api.patch("deployments", name, patch, "json", namespace)
 

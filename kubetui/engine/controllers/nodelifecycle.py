@@ -1,4 +1,4 @@
-"""Node lifecycle controller: lease expiry → Ready=Unknown, condition taints, zone-aware rate-limited NoExecute taints."""
+"""Node lifecycle controller: lease expiry → Ready=Unknown, condition taints, rate-limited NoExecute taints."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ CONDITION_TAINTS = {
     "NetworkUnavailable": {"True": "node.kubernetes.io/network-unavailable"},
     "PIDPressure": {"True": "node.kubernetes.io/pid-pressure"},
 }
-_CONDITION_TAINT_KEYS = frozenset(k for by_status in CONDITION_TAINTS.values() for k in by_status.values())
+_MANAGED_NO_SCHEDULE = frozenset({UNSCHEDULABLE, *(key for by_status in CONDITION_TAINTS.values()
+                                                   for key in by_status.values())})
 _HEALTH_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 
 STATE_INITIAL = "Initial"
@@ -147,7 +148,7 @@ class NodeLifecycleController(Controller):
         if (node.get("spec") or {}).get("unschedulable"):
             wanted.add(UNSCHEDULABLE)
         have = {t["key"] for t in (node.get("spec") or {}).get("taints") or ()
-                if t.get("effect") == "NoSchedule" and (t.get("key") in _CONDITION_TAINT_KEYS or t.get("key") == UNSCHEDULABLE)}
+                if t.get("effect") == "NoSchedule" and t.get("key") in _MANAGED_NO_SCHEDULE}
         if wanted != have:
             self._swap_taints(key, [(k, "NoSchedule") for k in sorted(wanted - have)],
                               [(k, "NoSchedule") for k in sorted(have - wanted)], raise_errors=True)
@@ -216,7 +217,8 @@ class NodeLifecycleController(Controller):
                 zone_ready.setdefault(zone_key(node), []).append(current)
             self._taint_based_eviction(node, observed)
             if current != "True" and observed == "True":
-                self.recorder.normal(node, "NodeNotReady", f"Node {node['metadata']['name']} status is now: NodeNotReady")
+                name = node["metadata"]["name"]
+                self.recorder.normal(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady")
                 self._mark_pods_not_ready(node["metadata"]["name"])
         self._handle_disruption(zone_ready, nodes)
         self._schedule_taint_pass()
@@ -436,7 +438,8 @@ class NodeLifecycleController(Controller):
             size, not_ready = self._zone_sizes.get(zone, (0, 0))
             tainter = self._tainters[zone]
             if all_full:
-                reason = "every node in every zone is not ready: evictions stopped (a control-plane network problem is assumed)"
+                reason = ("every node in every zone is not ready: evictions stopped "
+                          "(a control-plane network problem is assumed)")
             elif state == STATE_PARTIAL_DISRUPTION:
                 if tainter.qps > 0:
                     reason = (f"{not_ready} of {size} nodes not ready (≥ {UNHEALTHY_ZONE_THRESHOLD:.0%}): "

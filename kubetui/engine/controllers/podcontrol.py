@@ -1,4 +1,4 @@
-"""Pod control shared by workload controllers (upstream controller_utils.go): pods from templates, template hashes, slow-start batches, deletion ranking."""
+"""Pod control for workload controllers (upstream controller_utils.go): templates, hashes, batches, deletion order."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def namespace_terminating(exc: ApiError) -> bool:
     return any(c.get("type") == "NamespaceTerminating" for c in causes)
 
 
-def slow_start_batch(count: int, fn: Callable[[], None], initial: int = SLOW_START_INITIAL_BATCH) -> tuple[int, ApiError | None]:
+def slow_start_batch(count: int, fn: Callable[[], None],
+                     initial: int = SLOW_START_INITIAL_BATCH) -> tuple[int, ApiError | None]:
     """Call `fn` `count` times in batches of 1, 2, 4, ...; stop after the first batch with a failure.
 
     Returns the number of successful calls and the first error. Upstream runs each batch in

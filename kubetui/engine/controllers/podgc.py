@@ -1,4 +1,4 @@
-"""Pod garbage collector: force-deletes orphaned pods, terminating pods on out-of-service nodes, and excess terminated pods."""
+"""Pod garbage collector: force-deletes orphaned pods, pods stuck on out-of-service nodes, excess finished pods."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ControllerRefManager: a controller claims the objects its selector matches, adopting orphans and releasing its own that stopped matching."""
+"""ControllerRefManager: claim what the selector matches, adopt orphans, release what stopped matching."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ class _OwnedPods:
     reclassifies only those; the counts are the ones upstream's calculateStatus produces.
     """
 
-    def __init__(self, signature: tuple, uid: str, selector: LabelSelector, template_labels: dict, min_ready: int):
-        self.signature = signature
+    def __init__(self, uid: str, selector: LabelSelector, template_labels: dict, min_ready: int):
+        self.signature = (uid, selector, template_labels, min_ready)  # what the classification depends on
         self.uid = uid
         self.selector = selector
         self.template_selector = selectors.from_set(template_labels)
@@ -219,10 +219,9 @@ class ReplicaSetController(Controller):
         meta, spec = owner["metadata"], owner["spec"]
         template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
         min_ready = spec.get("minReadySeconds") or 0
-        signature = (meta["uid"], selector, template_labels, min_ready)
         view = self._views.get(key)
-        if view is None or view.signature != signature:
-            view = _OwnedPods(signature, meta["uid"], selector, template_labels, min_ready)
+        if view is None or view.signature != (meta["uid"], selector, template_labels, min_ready):
+            view = _OwnedPods(meta["uid"], selector, template_labels, min_ready)
             view.dirty.update(self.pods.index_keys("controller", meta["uid"]))
             self._views[key] = view
         return view

@@ -1,4 +1,4 @@
-"""ReplicationController controller: the ReplicaSet controller driven through an equality selector (upstream pkg/controller/replication)."""
+"""ReplicationController controller: the ReplicaSet controller over an equality selector (upstream replication)."""
 
 from __future__ import annotations
 

@@ -170,7 +170,8 @@ class TaintEvictionController(Controller):
                 condition = {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
                              "lastTransitionTime": rfc3339(self.clock.now), "reason": "DeletionByTaintManager",
                              "message": "Taint manager: deleting due to NoExecute taint"}
-                pod = self.api.update_status("pods", {**pod, "status": {**status, "conditions": [*conditions, condition]}})
+                new_status = {**status, "conditions": [*conditions, condition]}
+                pod = self.api.update_status("pods", {**pod, "status": new_status})
             self.api.delete("pods", name, namespace, preconditions={"uid": pod["metadata"]["uid"]})
         except ApiError as exc:
             if exc.code not in (404, 409):

@@ -340,7 +340,8 @@ class Kubelet:
                 "kubernetes.io/hostname": self.node_name, "kubernetes.io/os": "linux"}
 
     def _condition_events(self, node: dict, previous: dict | None) -> None:
-        before = {c.get("type"): c.get("status") for c in ((previous or {}).get("status") or {}).get("conditions") or ()}
+        conditions = ((previous or {}).get("status") or {}).get("conditions") or ()
+        before = {c.get("type"): c.get("status") for c in conditions}
         for type_, status, _, _, event in _NODE_CONDITIONS:
             if before.get(type_) != status:
                 self.recorder.event(node, "Normal", event, f"Node {self.node_name} status is now: {event}")
@@ -358,7 +359,8 @@ class Kubelet:
         resources = {"cpu": str(cfg.cpu), "ephemeral-storage": EPHEMERAL_STORAGE, "hugepages-1Gi": "0",
                      "hugepages-2Mi": "0", "memory": str(cfg.memory), "pods": str(cfg.pods)}
         return {
-            "addresses": [{"type": "InternalIP", "address": self.node_ip}, {"type": "Hostname", "address": self.node_name}],
+            "addresses": [{"type": "InternalIP", "address": self.node_ip},
+                          {"type": "Hostname", "address": self.node_name}],
             "allocatable": dict(resources),
             "capacity": resources,
             "conditions": conditions,
@@ -558,7 +560,8 @@ class Kubelet:
             problem = ("pods", 1, used_pods, cap["pods"])
         if problem is not None:
             name, requested, used, capacity = problem
-            message = f"Node didn't have enough resource: {name}, requested: {requested}, used: {used}, capacity: {capacity}"
+            message = (f"Node didn't have enough resource: {name}, requested: {requested}, used: {used}, "
+                       f"capacity: {capacity}")
             w.rejected = (f"OutOf{name}", message)
             w.terminal = True
             self._event(w, "Warning", f"OutOf{name}", message)
@@ -591,7 +594,7 @@ class Kubelet:
             node = self.api.try_get("nodes", self.node_name)
             cidr = ((node or {}).get("spec") or {}).get("podCIDR")
             if not cidr:
-                self.timers.later(SANDBOX_RETRY_SECONDS, self._request_sync, w)
+                self.timers.later(SANDBOX_RETRY_SECONDS, self._request_sync, w, daemon=True)
                 return False
         if old:
             self._event(w, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
@@ -614,7 +617,8 @@ class Kubelet:
                     cs.waiting = ("CrashLoopBackOff", message)
                     self._event(w, "Warning", "BackOff",
                                 f"Back-off restarting failed container {cs.name} in pod {w.describe()}", cs.field_path)
-                    self.timers.later(remaining, self._request_sync, w, label=f"restart {w.key} container {cs.name}")
+                    self.timers.later(remaining, self._request_sync, w, daemon=True,
+                                      label=f"restart {w.key} container {cs.name}")
                 return SKIPPED
         image = cs.spec.get("image") or ""
         policy = cs.spec.get("imagePullPolicy") or image_pull_policy(image)
@@ -833,7 +837,8 @@ class Kubelet:
         else:
             pending = [cs.name for cs, s in zip(w.init, init_statuses)
                        if not (s["state"].get("terminated", {}).get("exitCode") == 0 or (cs.sidecar and s["started"]))]
-            initialized = ("False", "ContainersNotInitialized", f"containers with incomplete status: [{' '.join(pending)}]")
+            initialized = ("False", "ContainersNotInitialized",
+                           f"containers with incomplete status: [{' '.join(pending)}]")
         previous = {c.get("type"): c for c in old.get("conditions") or ()}
         conditions = []
         for type_, (value, reason, message) in (

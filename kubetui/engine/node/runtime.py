@@ -360,7 +360,9 @@ class ContainerRuntime:
         c.started_at = self.clock.now
         c.logs.extend(c.program.output)
         if c.program.duration is not None:
-            c.exit_timer = self.timers.later(c.program.duration, self.exit_container, c, c.program.exit_code)
+            # The workload's own doing, not pending cluster work: it does not keep run_until_idle going.
+            c.exit_timer = self.timers.later(c.program.duration, self.exit_container, c, c.program.exit_code,
+                                             daemon=True)
 
     def exit_container(self, c: Container, exit_code: int, reason: str | None = None, message: str = "") -> None:
         """The container's main process ended."""

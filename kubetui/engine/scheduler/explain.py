@@ -47,8 +47,8 @@ class Detail:
         self.prefilter_names = prefilter_names
         self.feasible: np.ndarray = np.zeros(0, np.int64)   # positions into `names` of scored nodes
         self.score_plugins: list[str] = []
-        self.raw: np.ndarray | None = None      # plugins × feasible
-        self.final: np.ndarray | None = None
+        self.raw: list[np.ndarray] = []         # per score plugin, over the feasible nodes
+        self.final: list[np.ndarray] = []
         self.prescore: dict[str, str] = {}
         self.postfilter: dict[str, dict[str, str]] = {}
 
@@ -71,18 +71,17 @@ class Detail:
             out[names[pos]] = dict(row)
         return out
 
-    def scores(self, table: np.ndarray | None) -> dict[str, dict[str, int]]:
-        if table is None:
+    def scores(self, per_plugin: list[np.ndarray]) -> dict[str, dict[str, int]]:
+        if not per_plugin:
             return {}
-        names = [self.names[p] for p in self.feasible.tolist()]
-        return {name: {plugin: int(table[i, j]) for i, plugin in enumerate(self.score_plugins)}
-                for j, name in enumerate(names)}
+        columns = [arr.tolist() for arr in per_plugin]
+        return {self.names[p]: {plugin: col[j] for plugin, col in zip(self.score_plugins, columns)}
+                for j, p in enumerate(self.feasible.tolist())}
 
     def totals(self) -> dict[str, int]:
-        if self.final is None:
+        if not self.final:
             return {}
-        sums = self.final.sum(axis=0)
-        return {self.names[p]: int(s) for p, s in zip(self.feasible.tolist(), sums.tolist())}
+        return {self.names[p]: s for p, s in zip(self.feasible.tolist(), sum(self.final).tolist())}
 
 
 class Attempt:

@@ -170,6 +170,11 @@ class NodeTable:
         self.requested = np.zeros((3, capacity), np.int64)
         self.nonzero = np.zeros((2, capacity), np.int64)
         self.alive = np.zeros(capacity, bool)
+        # Change tracking for the scheduler's caches: `version[slot]` is the tick of the slot's last
+        # change of any kind; `static_tick` moves when node facts (labels, taints, ...) change.
+        self.version = np.zeros(capacity, np.int64)
+        self.tick = 0
+        self.static_tick = 0
         self.unschedulable = np.zeros(capacity, bool)
         self.taint_id = np.zeros(capacity, np.int32)
         self.has_ports = np.zeros(capacity, bool)
@@ -190,7 +195,7 @@ class NodeTable:
 
     # -- slots --------------------------------------------------------------------------------
 
-    _ARRAYS = ("alive", "unschedulable", "taint_id", "has_ports", "has_other")
+    _ARRAYS = ("alive", "version", "unschedulable", "taint_id", "has_ports", "has_other")
     _MATRICES = ("alloc", "requested", "nonzero")
 
     alloc_cpu = property(lambda self: self.alloc[CPU])
@@ -224,6 +229,10 @@ class NodeTable:
         self._free.extend(range(new - 1, old - 1, -1))
         for listener in self.grow_listeners:
             listener(new)
+
+    def _changed(self, slot: int) -> None:
+        self.tick += 1
+        self.version[slot] = self.tick
 
     def _take_slot(self) -> int:
         if not self._free:
@@ -265,6 +274,8 @@ class NodeTable:
             self._order = None
         if new:
             self._sum_pods(name, slot)
+        self._changed(slot)
+        self.static_tick += 1
         return slot, new
 
     def touch(self, node: dict) -> None:
@@ -290,6 +301,8 @@ class NodeTable:
         self._free.append(slot)
         self._zone_remove(name)
         self._order = None
+        self._changed(slot)
+        self.static_tick += 1
 
     def _zone_remove(self, name: str) -> None:
         zone = self._zone_of.pop(name, None)
@@ -429,6 +442,7 @@ class NodeTable:
             req[MEM, slot] += sign * res.mem
         self.nonzero[CPU, slot] += sign * res.nz_cpu
         self.nonzero[MEM, slot] += sign * res.nz_mem
+        self._changed(slot)
 
     def _sum_pods(self, name: str, slot: int) -> None:
         self.requested[:, slot] = 0

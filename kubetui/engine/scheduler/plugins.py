@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 
-from .nodeinfo import NodeTable, PodResources, ports_conflict, pod_resources
+from .nodeinfo import CPU, MEM, PODS, NodeTable, PodResources, ports_conflict, pod_resources
 
-# Filter plugins in the order the default profile runs them (the first failure decides a node).
+# The default profile's plugins; filters run in this order and the first failure decides a node.
 NODE_UNSCHEDULABLE = "NodeUnschedulable"
 NODE_NAME = "NodeName"
 TAINT_TOLERATION = "TaintToleration"
@@ -17,24 +18,18 @@ NODE_PORTS = "NodePorts"
 NODE_RESOURCES_FIT = "NodeResourcesFit"
 POD_TOPOLOGY_SPREAD = "PodTopologySpread"
 BALANCED_ALLOCATION = "NodeResourcesBalancedAllocation"
-FILTER_PLUGINS = (NODE_UNSCHEDULABLE, NODE_NAME, TAINT_TOLERATION, NODE_AFFINITY, NODE_PORTS, NODE_RESOURCES_FIT,
-                  POD_TOPOLOGY_SPREAD)
 # Score plugins with their default weights, in the default profile's order.
 SCORE_WEIGHTS = {TAINT_TOLERATION: 3, NODE_AFFINITY: 2, NODE_RESOURCES_FIT: 1, POD_TOPOLOGY_SPREAD: 2,
                  BALANCED_ALLOCATION: 1}
 MAX_NODE_SCORE = 100
 
 ERR_UNSCHEDULABLE = "node(s) were unschedulable"
-ERR_NODE_NAME = "node(s) didn't match the requested node name"
 ERR_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 ERR_AFFINITY_CONFLICT = "pod affinity terms conflict"
 ERR_PORTS = "node(s) didn't have free ports for the requested pod ports"
 ERR_SPREAD = "node(s) didn't match pod topology spread constraints"
 ERR_SPREAD_LABEL = ERR_SPREAD + " (missing required label)"
 ERR_TOO_MANY_PODS = "Too many pods"
-# NodeResourcesFit's reasons for each combination of bits: 1 pods, 2 cpu, 4 memory.
-_FIT_REASONS = tuple(tuple(r for i, r in enumerate((ERR_TOO_MANY_PODS, "Insufficient cpu", "Insufficient memory"))
-                           if b >> i & 1) for b in range(8))
 UNSCHEDULABLE_TAINT = ("node.kubernetes.io/unschedulable", "", "NoSchedule")
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 
@@ -91,8 +86,8 @@ class PodInfo:
         self.node_selector = tuple((False, k, "In", (v,)) for k, v in (spec.get("nodeSelector") or {}).items())
         node_affinity = (spec.get("affinity") or {}).get("nodeAffinity") or {}
         required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
-        self.required_terms = None if required is None else [
-            _parse_term(t) for t in required.get("nodeSelectorTerms") or ()]
+        self.required_terms = None if required is None else tuple(
+            _parse_term(t) for t in required.get("nodeSelectorTerms") or ())
         self.preferred_terms = [
             (p.get("weight", 0), _parse_term(p.get("preference") or {}))
             for p in node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or ()
@@ -194,11 +189,11 @@ def prefilter_node_names(info: PodInfo) -> set[str] | None:
     return names
 
 
-# -- per-cycle status table ------------------------------------------------------------------
+# -- filter outcomes ------------------------------------------------------------------------
 
 class Statuses:
-    """Distinct filter outcomes of one cycle: code 0 is success, every other code is a
-    (plugin, reasons, resolvable-by-preemption) triple."""
+    """The distinct filter outcomes seen so far: code 0 is success, every other code names a
+    (plugin, reasons, resolvable-by-preemption) triple. Codes never change once given out."""
 
     def __init__(self):
         self.entries: list[tuple[str, tuple[str, ...], bool]] = [("", (), True)]
@@ -213,102 +208,192 @@ class Statuses:
         return code
 
 
-class TaintLuts:
-    """Per toleration list, lookup tables over the node table's taint sets: the failure code of
-    each set (0 = tolerated) and its count of untolerated PreferNoSchedule taints."""
+class StaticView:
+    """The node-fact filters (NodeUnschedulable, TaintToleration, NodeAffinity) for one kind of
+    pod, over all slots, valid until a node's facts change: failure codes, which nodes match the
+    pod's node affinity and tolerate its taints, and the untolerated PreferNoSchedule counts."""
 
-    def __init__(self):
-        self._cache: dict[tuple, tuple[int, list[str | None], np.ndarray, np.ndarray]] = {}
+    __slots__ = ("tick", "codes", "affinity", "tolerated", "soft")
 
-    def get(self, table: NodeTable, tolerations: tuple) -> tuple[list[str | None], np.ndarray, np.ndarray]:
-        n = len(table.taint_sets)
-        hit = self._cache.get(tolerations)
-        if hit is not None and hit[0] == n:
-            return hit[1], hit[2], hit[3]
-        reasons: list[str | None] = []
-        soft = np.zeros(n, np.int64)
+    def __init__(self, table: NodeTable, info: PodInfo, st: Statuses):
+        self.tick = table.static_tick
+        codes = np.zeros(table.cap, np.int32)
+        if not info.tolerates_unschedulable:
+            codes[table.unschedulable] = st.code(NODE_UNSCHEDULABLE, (ERR_UNSCHEDULABLE,), False)
+        hard_lut = np.zeros(len(table.taint_sets), np.int32)
+        soft_lut = np.zeros(len(table.taint_sets), np.int64)
         for i, ts in enumerate(table.taint_sets):
-            bad = next((t for t in ts.hard if not tolerated(tolerations, t)), None)
-            reasons.append(None if bad is None else untolerated_taint_reason(bad[0], bad[1]))
-            soft[i] = sum(1 for t in ts.soft if not tolerated(tolerations, t))
-        fails = np.array([r is not None for r in reasons], bool)
-        if len(self._cache) > 256:
-            self._cache.clear()
-        self._cache[tolerations] = (n, reasons, fails, soft)
-        return reasons, fails, soft
+            bad = next((t for t in ts.hard if not tolerated(info.tolerations, t)), None)
+            if bad is not None:
+                hard_lut[i] = st.code(TAINT_TOLERATION, (untolerated_taint_reason(bad[0], bad[1]),), False)
+            soft_lut[i] = sum(1 for t in ts.soft if not tolerated(info.tolerations, t))
+        taint_codes = hard_lut[table.taint_id]
+        self.tolerated = taint_codes == 0
+        self.soft = soft_lut[table.taint_id]
+        codes = np.where(codes == 0, taint_codes, codes)
+        if info.has_node_affinity:
+            self.affinity = node_affinity_mask(table, info)
+            codes[(codes == 0) & ~self.affinity] = st.code(NODE_AFFINITY, (ERR_AFFINITY,), False)
+        else:
+            self.affinity = table.alive.copy()
+        self.codes = codes
 
 
-# -- filters -------------------------------------------------------------------------------
+# NodeResourcesFit's reasons for each combination of bits: 1 pods, 2 cpu, 4 memory.
+_FIT_REASONS = tuple(tuple(r for i, r in enumerate((ERR_TOO_MANY_PODS, "Insufficient cpu", "Insufficient memory"))
+                           if b >> i & 1) for b in range(8))
+_REFRESH_ONE_BY_ONE = 16
+
+
+class ResourceView:
+    """NodeResourcesFit (cpu, memory, pod count) and the two resource scores for one request
+    shape, over all slots. Binding a pod changes one node, so a view is refreshed only where
+    nodes changed since it was computed (slot by slot, in plain Python, when few did)."""
+
+    __slots__ = ("res", "version", "bits", "least", "balanced")
+
+    def __init__(self, table: NodeTable, res: PodResources):
+        self.res = res
+        self._compute_all(table)
+
+    def _compute_all(self, table: NodeTable) -> None:
+        res = self.res
+        alloc, req = table.alloc, table.requested
+        bits = (req[PODS] + 1 > alloc[PODS]).astype(np.int32)
+        if res.cpu:
+            bits |= (alloc[CPU] - req[CPU] < res.cpu).astype(np.int32) << 1
+        if res.mem:
+            bits |= (alloc[MEM] - req[MEM] < res.mem).astype(np.int32) << 2
+        self.bits = bits
+        self.least = least_allocated(alloc[:2], table.nonzero, res)
+        self.balanced = balanced_allocation(alloc[:2], req[:2], res)
+        self.version = table.version.copy()
+
+    def refresh(self, table: NodeTable) -> None:
+        if len(self.version) != table.cap:
+            self._compute_all(table)
+            return
+        stale = np.flatnonzero(self.version != table.version)
+        if len(stale) > _REFRESH_ONE_BY_ONE:
+            self._compute_all(table)
+            return
+        res = self.res
+        alloc, req, nonzero = table.alloc, table.requested, table.nonzero
+        for slot in stale.tolist():
+            a_cpu, a_mem, a_pods = int(alloc[CPU, slot]), int(alloc[MEM, slot]), int(alloc[PODS, slot])
+            r_cpu, r_mem, r_pods = int(req[CPU, slot]), int(req[MEM, slot]), int(req[PODS, slot])
+            bits = 1 if r_pods + 1 > a_pods else 0
+            if res.cpu and a_cpu - r_cpu < res.cpu:
+                bits |= 2
+            if res.mem and a_mem - r_mem < res.mem:
+                bits |= 4
+            self.bits[slot] = bits
+            self.least[slot] = least_allocated_one(a_cpu, a_mem, int(nonzero[CPU, slot]) + res.nz_cpu,
+                                                   int(nonzero[MEM, slot]) + res.nz_mem)
+            self.balanced[slot] = balanced_allocation_one(a_cpu, a_mem, r_cpu + res.cpu, r_mem + res.mem)
+            self.version[slot] = table.version[slot]
+
 
 class FilterOutcome:
-    """Per-slot filter codes (index into `statuses`) and what the cycle learnt on the way."""
+    """Per-slot filter codes (into `statuses.entries`) and what the cycle learnt on the way."""
 
-    __slots__ = ("codes", "statuses", "ran", "affinity", "tolerated", "prefilter", "prefilter_names")
+    __slots__ = ("codes", "statuses", "ran", "affinity", "tolerated", "soft", "resources", "prefilter",
+                 "prefilter_names")
 
-    def __init__(self):
-        self.statuses = Statuses()
+    def __init__(self, statuses: Statuses):
+        self.statuses = statuses
         self.ran: list[str] = [NODE_UNSCHEDULABLE, NODE_NAME, TAINT_TOLERATION]
-        self.prefilter: dict[str, str] = {}
+        self.prefilter: dict[str, str] = {NODE_AFFINITY: "", NODE_PORTS: "", NODE_RESOURCES_FIT: "success",
+                                          POD_TOPOLOGY_SPREAD: ""}
         self.prefilter_names: set[str] | None = None
 
 
-def run_filters(table: NodeTable, info: PodInfo, taint_luts: TaintLuts, spread, nominated: dict) -> FilterOutcome:
-    """All filter plugins over every slot; `spread` evaluates hard topology spread constraints and
-    `nominated` maps node names to pods nominated there ({key: (priority, resources)})."""
-    out = FilterOutcome()
-    st = out.statuses
-    codes = np.zeros(table.cap, np.int32)
-    if not info.tolerates_unschedulable:
-        codes[table.unschedulable] = st.code(NODE_UNSCHEDULABLE, (ERR_UNSCHEDULABLE,), False)
-    reasons, fails, _ = taint_luts.get(table, info.tolerations)
-    out.tolerated = ~fails[table.taint_id]
-    if fails.any():
-        lut = np.array([0 if r is None else st.code(TAINT_TOLERATION, (r,), False) for r in reasons], np.int32)
-        codes = np.where(codes == 0, lut[table.taint_id], codes)
-    out.prefilter = {NODE_AFFINITY: "", NODE_PORTS: "", NODE_RESOURCES_FIT: "success", POD_TOPOLOGY_SPREAD: ""}
-    if info.has_node_affinity:
-        out.ran.append(NODE_AFFINITY)
-        out.prefilter[NODE_AFFINITY] = "success"
-        out.prefilter_names = prefilter_node_names(info)
-        out.affinity = node_affinity_mask(table, info)
-        codes[(codes == 0) & ~out.affinity] = st.code(NODE_AFFINITY, (ERR_AFFINITY,), False)
-    else:
-        out.affinity = table.alive
-    res = info.res
-    if res.ports:
-        out.ran.append(NODE_PORTS)
-        out.prefilter[NODE_PORTS] = "success"
-        code = st.code(NODE_PORTS, (ERR_PORTS,), True)
-        for slot in np.flatnonzero((codes == 0) & table.has_ports):
-            if ports_conflict(table.used_ports.get(table.names[slot], {}), res.ports):
-                codes[slot] = code
-    out.ran.append(NODE_RESOURCES_FIT)
-    req_pods, req_cpu, req_mem = table.req_pods, table.req_cpu, table.req_mem
-    extra = _nominated_load(table, info, nominated)
-    if extra is not None:
-        req_pods, req_cpu, req_mem = req_pods + extra[0], req_cpu + extra[1], req_mem + extra[2]
-    bits = (req_pods + 1 > table.alloc_pods).astype(np.int32)
-    if res.cpu:
-        bits |= (table.alloc_cpu - req_cpu < res.cpu).astype(np.int32) << 1
-    if res.mem:
-        bits |= (table.alloc_mem - req_mem < res.mem).astype(np.int32) << 2
-    if res.other:
-        for slot in np.flatnonzero((codes == 0) & table.alive):
-            more = table.fits_other(int(slot), res)
-            if more:
-                codes[slot] = st.code(NODE_RESOURCES_FIT, _FIT_REASONS[bits[slot]] + tuple(more), True)
-    failing = (codes == 0) & (bits > 0)
-    if failing.any():
-        lut = np.zeros(8, np.int32)
-        for b in np.unique(bits[failing]).tolist():
-            lut[b] = st.code(NODE_RESOURCES_FIT, _FIT_REASONS[b], True)
-        codes = np.where(failing, lut[bits], codes)
-    if spread is not None and spread.hard:
-        out.ran.append(POD_TOPOLOGY_SPREAD)
-        out.prefilter[POD_TOPOLOGY_SPREAD] = "success"
-        codes = spread.filter(codes, st, out)
-    out.codes = codes
-    return out
+class Filters:
+    """The filter plugins over every node slot at once, with views cached per kind of pod
+    (tolerations and node affinity; request shape) so that a stream of similar pods costs a few
+    array operations each."""
+
+    def __init__(self, table: NodeTable, cache_size: int = 64):
+        self.table = table
+        self.statuses = Statuses()
+        self.cache_size = cache_size
+        self._static: OrderedDict[tuple, StaticView] = OrderedDict()
+        self._resources: OrderedDict[tuple, ResourceView] = OrderedDict()
+        self._fit_lut = np.array([0] + [self.statuses.code(NODE_RESOURCES_FIT, _FIT_REASONS[b], True)
+                                        for b in range(1, 8)], np.int32)
+
+    def static_view(self, info: PodInfo) -> StaticView:
+        key = (info.tolerations, info.tolerates_unschedulable, info.node_selector, info.required_terms)
+        view = self._static.get(key)
+        table = self.table
+        if view is None or view.tick != table.static_tick or len(view.codes) != table.cap:
+            view = StaticView(table, info, self.statuses)
+            self._remember(self._static, key, view)
+        else:
+            self._static.move_to_end(key)
+        return view
+
+    def resource_view(self, res: PodResources) -> ResourceView:
+        key = (res.cpu, res.mem, res.nz_cpu, res.nz_mem)
+        view = self._resources.get(key)
+        if view is None:
+            view = ResourceView(self.table, res)
+            self._remember(self._resources, key, view)
+        else:
+            self._resources.move_to_end(key)
+            view.refresh(self.table)
+        return view
+
+    def _remember(self, cache: OrderedDict, key: tuple, view) -> None:
+        cache[key] = view
+        if len(cache) > self.cache_size:
+            cache.popitem(last=False)
+
+    def run(self, info: PodInfo, spread, nominated: dict) -> FilterOutcome:
+        """Filter every slot; `spread` checks hard topology spread constraints and `nominated`
+        maps node names to the pods preemption nominated there ({key: (priority, resources)})."""
+        table, st = self.table, self.statuses
+        out = FilterOutcome(st)
+        static = self.static_view(info)
+        out.affinity, out.tolerated, out.soft = static.affinity, static.tolerated, static.soft
+        codes = static.codes
+        if info.has_node_affinity:
+            out.ran.append(NODE_AFFINITY)
+            out.prefilter[NODE_AFFINITY] = "success"
+            out.prefilter_names = prefilter_node_names(info)
+        res = info.res
+        if res.ports:
+            out.ran.append(NODE_PORTS)
+            out.prefilter[NODE_PORTS] = "success"
+            codes = codes.copy()
+            code = st.code(NODE_PORTS, (ERR_PORTS,), True)
+            for slot in np.flatnonzero((codes == 0) & table.has_ports):
+                if ports_conflict(table.used_ports.get(table.names[slot], {}), res.ports):
+                    codes[slot] = code
+        out.ran.append(NODE_RESOURCES_FIT)
+        view = out.resources = self.resource_view(res)
+        bits = view.bits
+        extra = _nominated_load(table, info, nominated)
+        if extra is not None:
+            pods, cpu, mem = extra
+            bits = (table.req_pods + pods + 1 > table.alloc_pods).astype(np.int32)
+            if res.cpu:
+                bits |= (table.alloc_cpu - table.req_cpu - cpu < res.cpu).astype(np.int32) << 1
+            if res.mem:
+                bits |= (table.alloc_mem - table.req_mem - mem < res.mem).astype(np.int32) << 2
+        if res.other:
+            codes = codes.copy()
+            for slot in np.flatnonzero((codes == 0) & table.alive):
+                more = table.fits_other(int(slot), res)
+                if more:
+                    codes[slot] = st.code(NODE_RESOURCES_FIT, _FIT_REASONS[bits[slot]] + tuple(more), True)
+        codes = np.where((codes == 0) & (bits > 0), self._fit_lut[bits], codes)
+        if spread is not None and spread.hard:
+            out.ran.append(POD_TOPOLOGY_SPREAD)
+            out.prefilter[POD_TOPOLOGY_SPREAD] = "success"
+            codes = spread.filter(codes, st, out)
+        out.codes = codes
+        return out
 
 
 def _nominated_load(table: NodeTable, info: PodInfo, nominated: dict):
@@ -334,27 +419,43 @@ def _nominated_load(table: NodeTable, info: PodInfo, nominated: dict):
 
 # -- scores ---------------------------------------------------------------------------------
 
-def least_allocated(table: NodeTable, slots: np.ndarray, res: PodResources) -> np.ndarray:
+def least_allocated(alloc: np.ndarray, nonzero: np.ndarray, res: PodResources) -> np.ndarray:
     """NodeResourcesFit's LeastAllocated score (cpu and memory weight 1) on non-zero requests:
-    the mean over resources of (allocatable − requested) × 100 / allocatable."""
-    alloc = table.alloc[:2, slots]
-    used = table.nonzero[:, slots] + np.array([[res.nz_cpu], [res.nz_mem]])
+    the mean over resources of (allocatable − requested) × 100 / allocatable (rows cpu, memory)."""
+    used = nonzero + np.array([[res.nz_cpu], [res.nz_mem]])
     valid = alloc > 0
     score = (alloc - used) * MAX_NODE_SCORE // np.where(valid, alloc, 1)
     score[(used > alloc) | ~valid] = 0
     return score.sum(axis=0) // np.maximum(valid.sum(axis=0), 1)
 
 
-def balanced_allocation(table: NodeTable, slots: np.ndarray, res: PodResources) -> np.ndarray:
+def least_allocated_one(a_cpu: int, a_mem: int, used_cpu: int, used_mem: int) -> int:
+    """`least_allocated` for one node."""
+    total = weights = 0
+    for alloc, used in ((a_cpu, used_cpu), (a_mem, used_mem)):
+        if alloc > 0:
+            weights += 1
+            if used <= alloc:
+                total += (alloc - used) * MAX_NODE_SCORE // alloc
+    return total // weights if weights else 0
+
+
+def balanced_allocation(alloc: np.ndarray, requested: np.ndarray, res: PodResources) -> np.ndarray:
     """NodeResourcesBalancedAllocation: 100 × (1 − std of the cpu and memory fractions), on
-    actual requests."""
-    alloc = table.alloc[:2, slots]
+    actual requests (rows cpu, memory)."""
     valid = alloc > 0
-    fraction = np.minimum((table.requested[:2, slots] + np.array([[res.cpu], [res.mem]])) / np.where(valid, alloc, 1),
-                          1.0)
+    fraction = np.minimum((requested + np.array([[res.cpu], [res.mem]])) / np.where(valid, alloc, 1), 1.0)
     std = np.abs(fraction[0] - fraction[1]) / 2
     std[~(valid[0] & valid[1])] = 0.0
     return ((1 - std) * MAX_NODE_SCORE).astype(np.int64)
+
+
+def balanced_allocation_one(a_cpu: int, a_mem: int, used_cpu: int, used_mem: int) -> int:
+    """`balanced_allocation` for one node."""
+    if a_cpu <= 0 or a_mem <= 0:
+        return MAX_NODE_SCORE
+    std = abs(min(float(used_cpu) / float(a_cpu), 1.0) - min(float(used_mem) / float(a_mem), 1.0)) / 2
+    return int((1 - std) * MAX_NODE_SCORE)
 
 
 def preferred_affinity(table: NodeTable, slots: np.ndarray, info: PodInfo) -> np.ndarray:

@@ -31,10 +31,13 @@ class PreemptionResult:
     reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def fit_error(num_nodes: int, histogram: dict[str, int]) -> str:
-    """FitError.Error(): `0/N nodes are available: <count reason>, ... .`, reasons sorted as strings."""
-    items = sorted(f"{n} {reason}" for reason, n in histogram.items())
+def fit_error(num_nodes: int, histogram: dict[str, int], prefilter_msg: str = "") -> str:
+    """FitError.Error(): `0/N nodes are available: <count reason>, ... .` with the reasons sorted
+    as strings, or the PreFilter message when PreFilter already rejected the pod."""
     msg = f"0/{num_nodes} nodes are available:"
+    if prefilter_msg:
+        return f"{msg} {prefilter_msg}."
+    items = sorted(f"{n} {reason}" for reason, n in histogram.items())
     if items:
         msg += f" {', '.join(items)}."
     return msg

@@ -13,7 +13,7 @@ from ..objects import key_of
 from . import plugins as P
 from .explain import PREEMPTION_VICTIM, Attempt, Detail, ExplainStore
 from .nodeinfo import NodeTable
-from .plugins import FilterOutcome, PodInfo, TaintLuts
+from .plugins import FilterOutcome, Filters, PodInfo
 from .preemption import fit_error, preempt
 from .queue import QueuedPod, SchedulingQueue
 from .spread import SpreadCycle, SpreadIndex
@@ -51,7 +51,7 @@ class Scheduler:
         self.percentage_of_nodes_to_score = percentage_of_nodes_to_score
         self.next_start_node_index = 0
         self.table = NodeTable()
-        self.taint_luts = TaintLuts()
+        self.filters = Filters(self.table)
         self.explains = ExplainStore(detail_limit=explain_detail)
         self.stats = {"attempts": 0, "scheduled": 0, "unschedulable": 0, "errors": 0, "preemptions": 0}
         # Pods nominated to nodes by preemption: node -> pod key -> (priority, resources).
@@ -66,7 +66,7 @@ class Scheduler:
             informers.informer(resource)  # for the default topology spreading selectors
         self.nodes = informers.informer("nodes")
         self.pods = informers.informer("pods")
-        self.spread = SpreadIndex(self.table, self.pods)
+        self.spread = SpreadIndex(self.table, informers)
         self.nodes.add_handler(self._node_added, self._node_updated, self._node_deleted)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -260,8 +260,8 @@ class Scheduler:
         if num_nodes == 0:
             self._fail(qp, pod, attempt, ERR_NO_NODES, frozenset(), nominate="")
             return
-        spread = SpreadCycle(self.spread, table, info, self.ctx.informers) if info.spread_constraints else None
-        outcome = P.run_filters(table, info, self.taint_luts, spread, self.nominated)
+        spread = SpreadCycle(self.spread, table, info) if info.spread_constraints else None
+        outcome = self.filters.run(info, spread, self.nominated)
         order = table.order()
         if outcome.prefilter_names is not None:
             eval_slots = np.array(sorted(table.slot_of[n] for n in outcome.prefilter_names if n in table.slot_of),
@@ -313,37 +313,35 @@ class Scheduler:
             finals.append(normalized * P.SCORE_WEIGHTS[plugin])
             prescore[plugin] = "success"
 
-        _, _, soft = self.taint_luts.get(table, info.tolerations)
-        raw = soft[table.taint_id[feasible]]
+        raw = outcome.soft[feasible]
         add(P.TAINT_TOLERATION, raw, P.default_normalize(raw, reverse=True))
         if info.preferred_terms:
             raw = P.preferred_affinity(table, feasible, info)
             add(P.NODE_AFFINITY, raw, P.default_normalize(raw, reverse=False))
         else:
             prescore[P.NODE_AFFINITY] = ""
-        raw = P.least_allocated(table, feasible, info.res)
+        raw = outcome.resources.least[feasible]
         add(P.NODE_RESOURCES_FIT, raw, raw)
         if spread is None:
-            spread = SpreadCycle(self.spread, table, info, self.ctx.informers)
+            spread = SpreadCycle(self.spread, table, info)
         scored = spread.score(feasible, outcome)
         if scored is not None:
             add(P.POD_TOPOLOGY_SPREAD, *scored)
         else:
             prescore[P.POD_TOPOLOGY_SPREAD] = ""
         if info.res.cpu or info.res.mem:
-            raw = P.balanced_allocation(table, feasible, info.res)
+            raw = outcome.resources.balanced[feasible]
             add(P.BALANCED_ALLOCATION, raw, raw)
         else:
             prescore[P.BALANCED_ALLOCATION] = ""
-        final = np.vstack(finals)
-        total = final.sum(axis=0)
+        total = sum(finals)
         winners = np.flatnonzero(total == total.max())
         pick = int(winners[0]) if len(winners) == 1 else int(winners[self.rng.randrange(len(winners))])
         if detail is not None:
             detail.feasible = self.table.order().position[feasible]
             detail.score_plugins = names
-            detail.raw = np.vstack(raws)
-            detail.final = final
+            detail.raw = raws
+            detail.final = finals
             detail.prescore = prescore
         return int(feasible[pick])
 
@@ -395,7 +393,10 @@ class Scheduler:
             reason = f"node(s) didn't satisfy plugin(s) [{P.NODE_AFFINITY}]"
             histogram[reason] = histogram.get(reason, 0) + absent
             plugins.add(P.NODE_AFFINITY)
-        message = fit_error(num_nodes, histogram)
+        prefilter_msg = ""
+        if outcome.prefilter_names is not None and not outcome.prefilter_names:
+            prefilter_msg = outcome.prefilter[P.NODE_AFFINITY] = P.ERR_AFFINITY_CONFLICT
+        message = fit_error(num_nodes, histogram, prefilter_msg)
         info = qp.info
         resolvable = np.array([s[2] for s in statuses], bool)[codes]
         potential_slots = eval_slots[resolvable]

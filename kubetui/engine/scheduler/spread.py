@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..api.errors import ApiError
 from ..api.selectors import EQUALS, LabelSelector, from_label_selector_object
 from .nodeinfo import NodeTable
 from .plugins import (ERR_SPREAD, ERR_SPREAD_LABEL, HOSTNAME_LABEL, MAX_NODE_SCORE, POD_TOPOLOGY_SPREAD,
@@ -16,6 +17,8 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 # The scheduler's system default constraints (PodTopologySpreadArgs defaultingType: System).
 SYSTEM_DEFAULT_CONSTRAINTS = ((HOSTNAME_LABEL, 3), (ZONE_LABEL, 5))
 _NO_DOMAINS = 1 << 31
+_SPREAD_OWNERS = {("ReplicaSet", "apps/v1"): "replicasets", ("StatefulSet", "apps/v1"): "statefulsets",
+                  ("ReplicationController", "v1"): "replicationcontrollers"}
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,59 @@ class SpreadIndex:
     events; the least recently used pairs are dropped beyond `capacity`.
     """
 
-    def __init__(self, table: NodeTable, pods_informer, capacity: int = 64):
+    def __init__(self, table: NodeTable, informers, capacity: int = 64):
         self.table = table
-        self.pods = pods_informer
+        self.informers = informers
+        self.pods = informers.informer("pods")
         self.capacity = capacity
         self._lru: OrderedDict[tuple[str, LabelSelector], np.ndarray] = OrderedDict()
         self._by_ns: dict[str, dict[LabelSelector, np.ndarray]] = {}
+        self._service_selectors: dict[str, list[dict]] = {}
+        self._default_selectors: OrderedDict[tuple, LabelSelector] = OrderedDict()
         table.grow_listeners.append(self._grow)
+        informers.informer("services").add_handler(self._service_changed, lambda old, new: self._service_changed(new),
+                                                   self._service_changed)
+
+    def _service_changed(self, svc: dict) -> None:
+        self._service_selectors.pop(svc["metadata"].get("namespace"), None)
+        self._default_selectors.clear()
+
+    def default_selector(self, info: PodInfo) -> LabelSelector:
+        """helper.DefaultSelector: the selectors of the Services selecting the pod, plus its
+        controlling ReplicaSet's, StatefulSet's or ReplicationController's selector."""
+        ns = info.namespace
+        owner = next((r for r in info.pod["metadata"].get("ownerReferences") or () if r.get("controller")), None)
+        resource = None if owner is None else _SPREAD_OWNERS.get((owner.get("kind"), owner.get("apiVersion")))
+        owner_obj = None if resource is None else self.informers.informer(resource).get(f"{ns}/{owner.get('name')}")
+        key = (ns, tuple(sorted(info.labels.items())), owner_obj["metadata"].get("uid") if owner_obj else None,
+               owner_obj["metadata"].get("resourceVersion") if owner_obj else None)
+        cached = self._default_selectors.get(key)
+        if cached is not None:
+            return cached
+        selectors = self._service_selectors.get(ns)
+        if selectors is None:
+            selectors = self._service_selectors[ns] = [
+                sel for svc in self.informers.informer("services").by_index("namespace", ns)
+                if (sel := (svc.get("spec") or {}).get("selector")) is not None]
+        merged: dict[str, str] = {}
+        for sel in selectors:
+            if all(info.labels.get(k) == v for k, v in sel.items()):
+                merged.update(sel)
+        reqs = [(k, EQUALS, (v,)) for k, v in merged.items()]
+        if owner_obj is not None:
+            sel = (owner_obj.get("spec") or {}).get("selector")
+            if resource == "replicationcontrollers":
+                merged.update(sel or {})
+                reqs = [(k, EQUALS, (v,)) for k, v in merged.items()]
+            else:
+                try:
+                    reqs += list(from_label_selector_object(sel).requirements)
+                except ApiError:  # an invalid selector adds nothing, as upstream ignores the error
+                    pass
+        selector = self._default_selectors[key] = LabelSelector(reqs)
+        if len(self._default_selectors) > 256:
+            self._default_selectors.popitem(last=False)
+        return selector
 
     def counts(self, namespace: str, selector: LabelSelector) -> np.ndarray:
         key = (namespace, selector)
@@ -119,35 +168,6 @@ class SpreadIndex:
             self._by_ns[key[0]][key[1]] = grown
 
 
-def default_selector(info: PodInfo, informers) -> LabelSelector:
-    """helper.DefaultSelector: the selectors of the Services selecting the pod, plus its controlling
-    ReplicaSet's, StatefulSet's or ReplicationController's selector."""
-    merged: dict[str, str] = {}
-    for svc in informers.informer("services").by_index("namespace", info.namespace):
-        sel = (svc.get("spec") or {}).get("selector")
-        if sel is not None and all(info.labels.get(k) == v for k, v in sel.items()):
-            merged.update(sel)
-    reqs = [(k, EQUALS, (v,)) for k, v in merged.items()]
-    owner = next((r for r in info.pod["metadata"].get("ownerReferences") or () if r.get("controller")), None)
-    if owner is not None:
-        kind, api_version = owner.get("kind"), owner.get("apiVersion")
-        resource = {("ReplicaSet", "apps/v1"): "replicasets", ("StatefulSet", "apps/v1"): "statefulsets",
-                    ("ReplicationController", "v1"): "replicationcontrollers"}.get((kind, api_version))
-        if resource is not None:
-            obj = informers.informer(resource).get(f"{info.namespace}/{owner.get('name')}")
-            if obj is not None:
-                sel = (obj.get("spec") or {}).get("selector")
-                if resource == "replicationcontrollers":
-                    merged.update(sel or {})
-                    reqs = [(k, EQUALS, (v,)) for k, v in merged.items()]
-                else:
-                    try:
-                        reqs += list(from_label_selector_object(sel).requirements)
-                    except Exception:  # an invalid selector adds nothing, as upstream ignores the error
-                        pass
-    return LabelSelector(reqs)
-
-
 def pod_constraints(info: PodInfo, action: str) -> list[Constraint]:
     """filterTopologySpreadConstraints: the pod's constraints with this whenUnsatisfiable action."""
     out = []
@@ -156,7 +176,7 @@ def pod_constraints(info: PodInfo, action: str) -> list[Constraint]:
             continue
         try:
             selector = from_label_selector_object(c.get("labelSelector"))
-        except Exception:
+        except ApiError:
             continue
         extra = [(k, EQUALS, (info.labels[k],)) for k in c.get("matchLabelKeys") or () if k in info.labels]
         if extra:
@@ -170,7 +190,7 @@ def pod_constraints(info: PodInfo, action: str) -> list[Constraint]:
 class SpreadCycle:
     """PodTopologySpread for one scheduling attempt: hard constraints filter, soft ones score."""
 
-    def __init__(self, index: SpreadIndex, table: NodeTable, info: PodInfo, informers):
+    def __init__(self, index: SpreadIndex, table: NodeTable, info: PodInfo):
         self.index = index
         self.table = table
         self.info = info
@@ -181,7 +201,7 @@ class SpreadCycle:
         else:
             self.system_default = True
             self.hard = []
-            selector = default_selector(info, informers)
+            selector = index.default_selector(info)
             self.soft = [] if selector.empty else [Constraint(k, skew, selector) for k, skew in SYSTEM_DEFAULT_CONSTRAINTS]
 
     def _eligible(self, c: Constraint, outcome: FilterOutcome, keys) -> np.ndarray:
