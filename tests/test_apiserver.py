@@ -252,3 +252,13 @@ def test_job_gets_a_generated_selector_from_its_uid(api):
     uid = job["metadata"]["uid"]
     assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
     assert job["spec"]["template"]["metadata"]["labels"]["batch.kubernetes.io/job-name"] == "pi"
+
+
+def test_binding_replaces_an_unschedulable_condition(api):
+    api.create("nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}})
+    p = api.create("pods", pod())
+    api.update_status("pods", {**p, "status": {**p["status"], "conditions": [
+        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/1 nodes are available"}]}})
+    bound = api.bind("default", "p", "n1")
+    assert bound["status"]["conditions"] == [
+        {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": "2026-01-01T00:00:00Z"}]

@@ -5,12 +5,21 @@ import random
 
 import pytest
 
+from kubetui.engine.api.selectors import from_set, parse_label_selector
+from kubetui.engine.api.server import APIServer
+from kubetui.engine.clock import Clock
 from kubetui.engine.cluster import Cluster, NodeConfig
+from kubetui.engine.context import Context
+from kubetui.engine.informer import InformerFactory
+from kubetui.engine.profiles import get_profile
 from kubetui.engine.objects import get_condition
 from kubetui.engine.scheduler.explain import (BIND_RESULT, FILTER_RESULT, FINALSCORE_RESULT, RESULT_HISTORY,
                                               SCORE_RESULT, SELECTED_NODE, explain_annotations)
+from kubetui.engine.scheduler import Scheduler
 from kubetui.engine.scheduler.nodeinfo import NodeTable, pod_resources
 from kubetui.engine.scheduler.plugins import ResourceView, num_feasible_nodes_to_find
+from kubetui.engine.scheduler.spread import SpreadIndex
+from kubetui.engine.store import Store
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -520,7 +529,23 @@ def test_explain_record_has_filter_scores_and_selection():
     assert json.loads(annotations[BIND_RESULT]) == {"DefaultBinder": "success"}
     assert len(json.loads(annotations[RESULT_HISTORY])) == 1
     assert all(isinstance(v, str) for v in annotations.values())
+    assert json.loads(json.dumps(record)) == record
     assert c.scheduler.explain("default", "nope") is None
+
+
+def test_explain_record_of_a_failed_attempt():
+    c = cluster()
+    add_nodes(c, node("worker-1", cpu="1"))
+    add_pod(c, "big", cpu="2")
+    c.advance(0)
+    record = c.scheduler.explain("default", "big")
+    assert record["result"] == "Unschedulable" and record["selectedNode"] is None
+    assert record["message"] == failed_message(c, "big")
+    assert record["filter"]["worker-1"]["NodeResourcesFit"] == "Insufficient cpu"
+    assert record["postfilter"] == {"control-plane": {}, "worker-1": {}}
+    assert record["score"] == {} and record["nodes"]["feasible"] == 0
+    annotations = explain_annotations(record)
+    assert annotations[SELECTED_NODE] == "" and json.loads(annotations[BIND_RESULT]) == {}
 
 
 def test_explain_keeps_per_node_detail_only_for_recent_attempts():
@@ -625,3 +650,63 @@ def test_resource_view_refreshed_slot_by_slot_equals_a_full_recompute():
         live = table.alive
         for attr in ("bits", "least", "balanced"):
             assert (getattr(view, attr)[live] == getattr(fresh, attr)[live]).all(), (step, attr)
+
+
+def test_spread_counts_follow_pod_churn():
+    c = cluster()
+    add_nodes(c, *(node(f"n{i}") for i in range(4)))
+    for i in range(12):
+        add_pod(c, f"web-{i}", labels={"app": "web", "tier": "front" if i % 2 else "back"})
+    c.advance(0)
+    index = c.scheduler.spread
+    selectors = [from_set({"app": "web"}), from_set({"tier": "front"}), parse_label_selector("tier notin (back)")]
+    for sel in selectors:
+        index.counts("default", sel)
+    c.api.delete("pods", "web-0", "default", grace_period_seconds=0)
+    c.api.delete("pods", "web-1", "default", grace_period_seconds=30)      # terminating: no longer counted
+    c.api.patch("pods", "web-2", {"metadata": {"labels": {"tier": "front"}}}, "merge", "default")
+    web3 = get(c, "web-3")
+    c.api.update_status("pods", {**web3, "status": {**web3["status"], "phase": "Succeeded"}})
+    add_pod(c, "web-new", labels={"app": "web", "tier": "front"})
+    c.advance(0)
+    fresh = SpreadIndex(c.scheduler.table, c.informers)
+    for sel in selectors:
+        assert (index.counts("default", sel) == fresh.counts("default", sel)).all(), str(sel)
+    assert int(index.counts("default", selectors[0]).sum()) == 12 - 3 + 1
+
+
+def test_nominated_pod_keeps_its_room_from_lower_priority_pods():
+    c = cluster()
+    add_nodes(c, node("only", cpu="1"))
+    add_pod(c, "low-1", cpu="400m")
+    add_pod(c, "low-2", cpu="400m")
+    c.advance(0)
+    add_pod(c, "vip", cpu="500m", priority=1000)
+    c.advance(0)
+    victim = next(n for n in ("low-1", "low-2") if get(c, n)["metadata"].get("deletionTimestamp"))
+    c.api.delete("pods", victim, "default", grace_period_seconds=0)
+    assert c.scheduler.pending()["backoff"] == ["default/vip"]     # released, but still backing off
+    add_pod(c, "late", cpu="400m")
+    c.advance(0)
+    assert node_of(c, "late") is None and node_of(c, "vip") is None
+    c.advance(5)
+    assert node_of(c, "vip") == "only" and node_of(c, "late") is None
+    # the nominated node is tried alone first
+    assert c.scheduler.explain("default", "vip")["nodes"]["evaluated"] == 1
+
+
+def test_standalone_scheduler_without_nodes_reports_no_nodes():
+    clock = Clock()
+    rng = random.Random(1)
+    api = APIServer(Store(clock), clock, rng)
+    api.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
+    ctx = Context(api, clock, InformerFactory(api), rng, get_profile("fast"))
+    scheduler = Scheduler(ctx)
+    api.create("pods", pod("p"), "default")
+    clock.advance(0)
+    cond = get_condition(api.get("pods", "p", "default"), "PodScheduled")
+    assert (cond["reason"], cond["message"]) == ("Unschedulable", "no nodes available to schedule pods")
+    api.create("nodes", node("first"))
+    clock.advance(1)
+    assert api.get("pods", "p", "default")["spec"]["nodeName"] == "first"
+    assert scheduler.stats == {"attempts": 2, "scheduled": 1, "unschedulable": 1, "errors": 0, "preemptions": 0}

@@ -109,7 +109,7 @@ class EventRecorder:
             "eventTime": None, "reportingComponent": self.component, "reportingInstance": self.host or "",
         }
         try:
-            created = self.api.create("events", event, namespace, field_validation="Ignore")
+            created = self.api.create("events", event, namespace, field_validation="Ignore", handover=True)
         except ApiError:
             return None  # events are best effort, as upstream: a namespace being deleted drops them
         return namespace, created["metadata"]["name"]

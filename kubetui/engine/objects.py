@@ -56,18 +56,15 @@ def condition_true(obj: dict, type_: str) -> bool:
 
 
 def set_condition(conditions: list[dict] | None, new: dict, now: str) -> list[dict]:
-    """A new conditions list with `new` set; lastTransitionTime only moves when the status changes."""
+    """A new conditions list with `new` replacing the condition of its type (old reason and message
+    go); lastTransitionTime only moves when the status changes."""
     out = []
     found = False
     for cond in conditions or ():
         if cond.get("type") == new["type"]:
             found = True
-            merged = {**cond, **new}
-            if cond.get("status") == new.get("status"):
-                merged["lastTransitionTime"] = cond.get("lastTransitionTime", now)
-            else:
-                merged["lastTransitionTime"] = now
-            out.append(merged)
+            same = cond.get("status") == new.get("status")
+            out.append({**new, "lastTransitionTime": cond.get("lastTransitionTime", now) if same else now})
         else:
             out.append(cond)
     if not found:

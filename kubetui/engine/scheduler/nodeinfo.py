@@ -29,10 +29,6 @@ class PodResources:
     other: tuple[tuple[str, int], ...]
     ports: tuple[tuple[str, str, int], ...]
 
-    @property
-    def zero(self) -> bool:
-        return not self.cpu and not self.mem and not self.other
-
 
 def _container_requests(container: dict) -> dict[str, int]:
     requests = (container.get("resources") or {}).get("requests") or {}
@@ -178,7 +174,6 @@ class NodeTable:
         self.unschedulable = np.zeros(capacity, bool)
         self.taint_id = np.zeros(capacity, np.int32)
         self.has_ports = np.zeros(capacity, bool)
-        self.has_other = np.zeros(capacity, bool)   # node has allocatable beyond cpu/memory/pods
         self.alloc_other: list[dict[str, int]] = [{} for _ in range(capacity)]
         self.taint_sets: list[TaintSet] = [TaintSet(())]
         self._taint_set_ids: dict[tuple, int] = {(): 0}
@@ -195,7 +190,7 @@ class NodeTable:
 
     # -- slots --------------------------------------------------------------------------------
 
-    _ARRAYS = ("alive", "version", "unschedulable", "taint_id", "has_ports", "has_other")
+    _ARRAYS = ("alive", "version", "unschedulable", "taint_id", "has_ports")
     _MATRICES = ("alloc", "requested", "nonzero")
 
     alloc_cpu = property(lambda self: self.alloc[CPU])
@@ -259,7 +254,6 @@ class NodeTable:
         self.alloc[PODS, slot] = to_bytes(alloc["pods"]) if "pods" in alloc else 0
         other = {k: to_bytes(v) for k, v in alloc.items() if k not in ("cpu", "memory", "pods")}
         self.alloc_other[slot] = other
-        self.has_other[slot] = bool(other)
         spec = node.get("spec") or {}
         self.unschedulable[slot] = bool(spec.get("unschedulable"))
         self.taint_id[slot] = self._intern_taints(spec.get("taints") or ())

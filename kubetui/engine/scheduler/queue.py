@@ -16,14 +16,12 @@ UNSCHEDULABLE_CHECK_PERIOD = 30.0  # flushUnschedulablePodsLeftover runs every 3
 class QueuedPod:
     """A pod waiting in (or popped from) the queue, with its scheduling history."""
 
-    __slots__ = ("info", "timestamp", "attempts", "initial_attempt", "unschedulable_plugins", "where", "seq",
-                 "timer", "cycle")
+    __slots__ = ("info", "timestamp", "attempts", "unschedulable_plugins", "where", "seq", "timer", "cycle")
 
     def __init__(self, info: PodInfo, now: float):
         self.info = info
         self.timestamp = now          # when the pod last entered the queue (orders the FIFO)
         self.attempts = 0
-        self.initial_attempt: float | None = None
         self.unschedulable_plugins: frozenset[str] = frozenset()
         self.where = ""
         self.seq = 0
@@ -134,8 +132,6 @@ class SchedulingQueue:
                 continue
             qp.where = IN_FLIGHT
             qp.attempts += 1
-            if qp.initial_attempt is None:
-                qp.initial_attempt = self.clock.now
             self.scheduling_cycle += 1
             qp.cycle = self.scheduling_cycle
             return qp

@@ -263,6 +263,17 @@ class Scheduler:
         spread = SpreadCycle(self.spread, table, info) if info.spread_constraints else None
         outcome = self.filters.run(info, spread, self.nominated)
         order = table.order()
+        nominated_slot = table.slot_of.get(info.nominated_node) if info.nominated_node else None
+        if nominated_slot is not None and outcome.codes[nominated_slot] == 0:
+            # evaluateNominatedNode: the node preemption made room on is tried alone first.
+            eval_slots = np.array([nominated_slot], np.int64)
+            attempt.percentage, attempt.to_find, attempt.evaluated, attempt.feasible = 100, 1, 1, 1
+            if self.explains.detail_limit:
+                attempt.detail = Detail(order.names, order.position[eval_slots], outcome.codes[eval_slots],
+                                        outcome.statuses.entries, outcome.ran, outcome.prefilter,
+                                        outcome.prefilter_names)
+            self._bind(qp, pod, attempt, table.names[nominated_slot])
+            return
         if outcome.prefilter_names is not None:
             eval_slots = np.array(sorted(table.slot_of[n] for n in outcome.prefilter_names if n in table.slot_of),
                                   np.int64)

@@ -40,11 +40,52 @@ def _counted_node(pod: dict | None) -> str | None:
     return pod["spec"].get("nodeName")
 
 
+class _Selectors:
+    """The selectors counted in one namespace, indexed by one `key=value` each must require, so a
+    pod event only tries the selectors its labels could match."""
+
+    __slots__ = ("by_pair", "others")
+
+    def __init__(self):
+        self.by_pair: dict[tuple[str, str], dict[LabelSelector, None]] = {}
+        self.others: dict[LabelSelector, None] = {}
+
+    def add(self, selector: LabelSelector) -> None:
+        pairs = selector.equality_pairs()
+        if pairs:
+            self.by_pair.setdefault(pairs[0], {})[selector] = None
+        else:
+            self.others[selector] = None
+
+    def remove(self, selector: LabelSelector) -> None:
+        pairs = selector.equality_pairs()
+        if pairs:
+            bucket = self.by_pair[pairs[0]]
+            del bucket[selector]
+            if not bucket:
+                del self.by_pair[pairs[0]]
+        else:
+            del self.others[selector]
+
+    def __bool__(self) -> bool:
+        return bool(self.by_pair or self.others)
+
+    def candidates(self, *label_sets: dict | None) -> dict[LabelSelector, None]:
+        out = dict(self.others)
+        for labels in label_sets:
+            for item in (labels or {}).items():
+                bucket = self.by_pair.get(item)
+                if bucket:
+                    out.update(bucket)
+        return out
+
+
 class SpreadIndex:
     """Counts of matching pods per node slot for the (namespace, selector) pairs in use.
 
     A pair is counted once from the namespace's pods when first needed, then kept current by pod
-    events; the least recently used pairs are dropped beyond `capacity`.
+    events; the least recently used pairs are dropped beyond `capacity`. It also derives the
+    default spreading selector of a pod (from its Services and controller).
     """
 
     def __init__(self, table: NodeTable, informers, capacity: int = 64):
@@ -53,12 +94,78 @@ class SpreadIndex:
         self.pods = informers.informer("pods")
         self.capacity = capacity
         self._lru: OrderedDict[tuple[str, LabelSelector], np.ndarray] = OrderedDict()
-        self._by_ns: dict[str, dict[LabelSelector, np.ndarray]] = {}
+        self._by_ns: dict[str, _Selectors] = {}
         self._service_selectors: dict[str, list[dict]] = {}
         self._default_selectors: OrderedDict[tuple, LabelSelector] = OrderedDict()
         table.grow_listeners.append(self._grow)
         informers.informer("services").add_handler(self._service_changed, lambda old, new: self._service_changed(new),
                                                    self._service_changed)
+
+    def counts(self, namespace: str, selector: LabelSelector) -> np.ndarray:
+        key = (namespace, selector)
+        arr = self._lru.get(key)
+        if arr is not None:
+            self._lru.move_to_end(key)
+            return arr
+        arr = np.zeros(self.table.cap, np.int64)
+        if not selector.empty:
+            slot_of = self.table.slot_of
+            for pkey in self.pods.index_keys("namespace", namespace):
+                pod = self.pods.get(pkey)
+                node = _counted_node(pod)
+                if node is not None and node in slot_of and selector.matches(pod["metadata"].get("labels")):
+                    arr[slot_of[node]] += 1
+        self._lru[key] = arr
+        self._by_ns.setdefault(namespace, _Selectors()).add(selector)
+        if len(self._lru) > self.capacity:
+            (ns, sel), _ = self._lru.popitem(last=False)
+            self._by_ns[ns].remove(sel)
+            if not self._by_ns[ns]:
+                del self._by_ns[ns]
+        return arr
+
+    def pod_changed(self, old: dict | None, new: dict | None) -> None:
+        namespace = (new or old)["metadata"].get("namespace")
+        selectors = self._by_ns.get(namespace)
+        if not selectors:
+            return
+        old_node, new_node = _counted_node(old), _counted_node(new)
+        old_labels = old["metadata"].get("labels") if old is not None else None
+        new_labels = new["metadata"].get("labels") if new is not None else None
+        if old_node == new_node and old_labels == new_labels:
+            return
+        slot_of = self.table.slot_of
+        old_slot = slot_of.get(old_node) if old_node else None
+        new_slot = slot_of.get(new_node) if new_node else None
+        for selector in selectors.candidates(old_labels, new_labels):
+            if selector.empty:
+                continue
+            arr = self._lru[(namespace, selector)]
+            if old_slot is not None and selector.matches(old_labels):
+                arr[old_slot] -= 1
+            if new_slot is not None and selector.matches(new_labels):
+                arr[new_slot] += 1
+
+    def node_added(self, name: str, slot: int) -> None:
+        keys = self.table.pods.get(name)
+        for (namespace, selector), arr in self._lru.items():
+            arr[slot] = 0
+            if keys and not selector.empty:
+                for pkey in keys:
+                    pod = self.pods.get(pkey)
+                    if (pod is not None and pod["metadata"].get("namespace") == namespace
+                            and _counted_node(pod) == name and selector.matches(pod["metadata"].get("labels"))):
+                        arr[slot] += 1
+
+    def node_removed(self, slot: int) -> None:
+        for arr in self._lru.values():
+            arr[slot] = 0
+
+    def _grow(self, cap: int) -> None:
+        for key, arr in list(self._lru.items()):
+            grown = np.zeros(cap, np.int64)
+            grown[:len(arr)] = arr
+            self._lru[key] = grown
 
     def _service_changed(self, svc: dict) -> None:
         self._service_selectors.pop(svc["metadata"].get("namespace"), None)
@@ -100,72 +207,6 @@ class SpreadIndex:
         if len(self._default_selectors) > 256:
             self._default_selectors.popitem(last=False)
         return selector
-
-    def counts(self, namespace: str, selector: LabelSelector) -> np.ndarray:
-        key = (namespace, selector)
-        arr = self._lru.get(key)
-        if arr is not None:
-            self._lru.move_to_end(key)
-            return arr
-        arr = np.zeros(self.table.cap, np.int64)
-        if not selector.empty:
-            slot_of = self.table.slot_of
-            for pkey in self.pods.index_keys("namespace", namespace):
-                pod = self.pods.get(pkey)
-                node = _counted_node(pod)
-                if node is not None and node in slot_of and selector.matches(pod["metadata"].get("labels")):
-                    arr[slot_of[node]] += 1
-        self._lru[key] = arr
-        self._by_ns.setdefault(namespace, {})[selector] = arr
-        if len(self._lru) > self.capacity:
-            (ns, sel), _ = self._lru.popitem(last=False)
-            del self._by_ns[ns][sel]
-            if not self._by_ns[ns]:
-                del self._by_ns[ns]
-        return arr
-
-    def pod_changed(self, old: dict | None, new: dict | None) -> None:
-        namespace = (new or old)["metadata"].get("namespace")
-        entries = self._by_ns.get(namespace)
-        if not entries:
-            return
-        old_node, new_node = _counted_node(old), _counted_node(new)
-        old_labels = old["metadata"].get("labels") if old is not None else None
-        new_labels = new["metadata"].get("labels") if new is not None else None
-        if old_node == new_node and old_labels == new_labels:
-            return
-        slot_of = self.table.slot_of
-        old_slot = slot_of.get(old_node) if old_node else None
-        new_slot = slot_of.get(new_node) if new_node else None
-        for selector, arr in entries.items():
-            if selector.empty:
-                continue
-            if old_slot is not None and selector.matches(old_labels):
-                arr[old_slot] -= 1
-            if new_slot is not None and selector.matches(new_labels):
-                arr[new_slot] += 1
-
-    def node_added(self, name: str, slot: int) -> None:
-        keys = self.table.pods.get(name)
-        for (namespace, selector), arr in self._lru.items():
-            arr[slot] = 0
-            if keys and not selector.empty:
-                for pkey in keys:
-                    pod = self.pods.get(pkey)
-                    if (pod is not None and pod["metadata"].get("namespace") == namespace
-                            and _counted_node(pod) == name and selector.matches(pod["metadata"].get("labels"))):
-                        arr[slot] += 1
-
-    def node_removed(self, slot: int) -> None:
-        for arr in self._lru.values():
-            arr[slot] = 0
-
-    def _grow(self, cap: int) -> None:
-        for key, arr in list(self._lru.items()):
-            grown = np.zeros(cap, np.int64)
-            grown[:len(arr)] = arr
-            self._lru[key] = grown
-            self._by_ns[key[0]][key[1]] = grown
 
 
 def pod_constraints(info: PodInfo, action: str) -> list[Constraint]:
