@@ -103,7 +103,10 @@ class Store:
         self.revision = 1  # etcd starts at revision 1 with an empty keyspace
         self.compact_revision = 0
         self._kvs: dict[str, KeyValue] = {}
-        self._sorted_keys: list[str] | None = []  # sorted lazily: ranges are rare, writes are not
+        # Keys grouped by resource directory (`/registry/pods/`), each group sorted lazily: ranges are
+        # rare, writes are not, and a write invalidates only its own group.
+        self._groups: dict[str, set[str]] = {}
+        self._sorted_groups: dict[str, list[str]] = {}
         self._log: list[Event] = []
         self._log_revs: list[int] = []
         self._key_revs: dict[str, list[int]] = {}
@@ -137,12 +140,32 @@ class Store:
         return self._keys_with_prefix(prefix)
 
     def _keys_with_prefix(self, prefix: str) -> list[str]:
-        if self._sorted_keys is None:
-            self._sorted_keys = sorted(self._kvs)
-        keys = self._sorted_keys
-        lo = bisect.bisect_left(keys, prefix)
-        hi = bisect.bisect_left(keys, prefix + "\U0010ffff")
-        return keys[lo:hi]
+        group = _group_of(prefix)
+        if group is not None and len(prefix) >= len(group):
+            names = [group] if group in self._groups else []
+        else:
+            names = sorted(g for g in self._groups if g.startswith(prefix))
+        out: list[str] = []
+        for name in names:
+            keys = self._sorted_groups.get(name)
+            if keys is None:
+                keys = self._sorted_groups[name] = sorted(self._groups[name])
+            lo = bisect.bisect_left(keys, prefix)
+            hi = bisect.bisect_left(keys, prefix + "\U0010ffff")
+            out.extend(keys[lo:hi])
+        return out
+
+    def _index_key(self, key: str, present: bool) -> None:
+        group = _group_of(key) or key
+        if present:
+            self._groups.setdefault(group, set()).add(key)
+        else:
+            members = self._groups.get(group)
+            if members is not None:
+                members.discard(key)
+                if not members:
+                    del self._groups[group]
+        self._sorted_groups.pop(group, None)
 
     def _check_revision(self, revision: int) -> None:
         if revision > self.revision:
@@ -237,7 +260,7 @@ class Store:
             self._leases[prev.lease].keys.discard(key)
         if prev is None:
             kv = KeyValue(key, value, rev, rev, 1, lease)
-            self._sorted_keys = None
+            self._index_key(key, True)
         else:
             kv = KeyValue(key, value, prev.create_revision, rev, prev.version + 1, lease)
         self._kvs[key] = kv
@@ -247,7 +270,7 @@ class Store:
     def _apply_delete(self, key: str) -> KeyValue:
         rev = self.revision
         prev = self._kvs.pop(key)
-        self._sorted_keys = None
+        self._index_key(key, False)
         if prev.lease in self._leases:
             self._leases[prev.lease].keys.discard(key)
         self._record(Event("DELETE", key, rev, None, prev))
@@ -388,7 +411,8 @@ class Store:
                 store._log.append(Event(rec["event"], key, rec["rev"], kv, prev))
                 store._log_revs.append(rec["rev"])
                 store._key_revs.setdefault(key, []).append(rec["rev"])
-        store._sorted_keys = None
+        for key in store._kvs:
+            store._index_key(key, True)
         store.revision = header["revision"]
         store.compact_revision = header["compactRevision"]
         store._next_lease = header["nextLease"]
@@ -400,6 +424,15 @@ class Store:
         if store._leases:
             store._arm_lease_timer()
         return store
+
+
+def _group_of(key: str) -> str | None:
+    """The resource directory of a key: `/registry/pods/ns/a` → `/registry/pods/`; None if too short."""
+    first = key.find("/", 1)
+    if first < 0:
+        return None
+    second = key.find("/", first + 1)
+    return key[:second + 1] if second >= 0 else None
 
 
 def _kv_json(kv: KeyValue) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +16,10 @@ from . import decode, defaults, errors, kinds, patch as patches, schema, selecto
 from .kinds import Kind
 
 WatchCallback = Callable[[str, dict, "dict | None"], None]  # (ADDED|MODIFIED|DELETED, obj, old)
+
+# Like kube-apiserver's watch cache (disabled for events), these are not kept decoded in memory:
+# their values sit in the store as JSON text and are decoded when read.
+_UNCACHED = frozenset({"events"})
 
 # Kinds whose metadata.generation counts spec changes.
 _GENERATION_KINDS = frozenset({
@@ -80,7 +85,8 @@ class APIServer:
         self.clock = clock
         self.rng = rng
         self.admission = admission or AdmissionConfig()
-        self._cache: dict[str, dict[str, dict]] = {k.plural: {} for k in kinds.KINDS}
+        self._cache: dict[str, dict[str, dict] | _StoreView] = {
+            k.plural: _StoreView(store, k) if k.plural in _UNCACHED else {} for k in kinds.KINDS}
         self._watches: dict[str, list[Watch]] = {k.plural: [] for k in kinds.KINDS}
         self._pod_watches_by_node: dict[str, list[Watch]] = {}
         self._kind_by_resource = {k.prefix[len(kinds.REGISTRY_PREFIX) + 1:-1]: k for k in kinds.KINDS}
@@ -106,13 +112,17 @@ class APIServer:
     def _load_from_store(self) -> None:
         for kv in self.store.range(kinds.REGISTRY_PREFIX + "/"):
             kind = self._kind_of_key(kv.key)
-            if kind is not None:
+            if kind is not None and kind.plural not in _UNCACHED:
                 self._cache[kind.plural][self._cache_key(kind, kv.key)] = kv.value
                 self._track_allocations(kind, kv.value)
 
     def _on_store_event(self, event: StoreEvent) -> None:
         kind = self._kind_of_key(event.key)
         if kind is None:
+            return
+        if kind.plural in _UNCACHED:
+            if self._watches[kind.plural]:
+                self._dispatch(kind, _decoded(event.kv), _decoded(event.prev_kv), event.revision)
             return
         ckey = self._cache_key(kind, event.key)
         old = event.prev_kv.value if event.prev_kv else None
@@ -178,8 +188,7 @@ class APIServer:
         except CompactedError:
             raise errors.gone(f"too old resource version: {rv} ({self.store.compact_revision})") from None
         for ev in replay:
-            old = ev.prev_kv.value if ev.prev_kv else None
-            new = ev.kv.value if ev.kv else None
+            old, new = _decoded(ev.prev_kv), _decoded(ev.kv)
             was, now = w.matches(old), w.matches(new)
             if now:
                 w.callback("ADDED" if not was else "MODIFIED", new, old if was else None)
@@ -229,6 +238,9 @@ class APIServer:
     def count(self, resource: str) -> int:
         return len(self._cache[resource])
 
+    def _put(self, kind: Kind, key: str, obj: dict, lease: int = 0) -> None:
+        self.store.put(key, json.dumps(obj, separators=(",", ":")) if kind.plural in _UNCACHED else obj, lease)
+
     # -- create ------------------------------------------------------------------------------
 
     def create(self, resource: str, obj: dict, namespace: str | None = None, *, dry_run: bool = False,
@@ -265,7 +277,7 @@ class APIServer:
             meta["resourceVersion"] = ""
             return obj
         meta["resourceVersion"] = str(self.store.revision + 1)
-        self.store.put(key, obj, self._lease_for(kind))
+        self._put(kind, key, obj, self._lease_for(kind))
         return obj
 
     def _generate_name(self, kind: Kind, base: str, ns: str | None) -> str:
@@ -475,7 +487,7 @@ class APIServer:
             return current
         new = {**current, "status": status}
         new["metadata"] = {**current["metadata"], "resourceVersion": str(self.store.revision + 1)}
-        self.store.put(kind.key(meta["name"], meta.get("namespace")), new)
+        self._put(kind, kind.key(meta["name"], meta.get("namespace")), new)
         return new
 
     def _write_update(self, kind: Kind, current: dict, obj: dict, subresource: str | None, dry_run: bool) -> dict:
@@ -522,7 +534,7 @@ class APIServer:
                 self.store.delete(key)
                 return new
         new["metadata"]["resourceVersion"] = str(self.store.revision + 1)
-        self.store.put(key, new)
+        self._put(kind, key, new, self.store.get(key).lease)
         return new
 
     # -- patch -------------------------------------------------------------------------------
@@ -592,7 +604,7 @@ class APIServer:
             if finalizers:
                 new_meta["finalizers"] = finalizers
             new = {**current, "metadata": new_meta, "status": {**(current.get("status") or {}), "phase": "Terminating"}}
-            self.store.put(key, new)
+            self._put(kind, key, new)
             return new
         if not finalizers and not grace:
             self.store.delete(key)
@@ -602,7 +614,7 @@ class APIServer:
         if finalizers:
             new_meta["finalizers"] = finalizers
         new = {**current, "metadata": new_meta}
-        self.store.put(key, new)
+        self._put(kind, key, new, self.store.get(key).lease)
         return new
 
     def _grace_period(self, kind: Kind, obj: dict, requested: int | None) -> int | None:
@@ -701,3 +713,37 @@ def _qos_class(spec: dict) -> str:
     if not any_set:
         return "BestEffort"
     return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _decoded(kv) -> dict | None:
+    if kv is None:
+        return None
+    return json.loads(kv.value) if isinstance(kv.value, str) else kv.value
+
+
+class _StoreView:
+    """The cache interface for an uncached kind: reads go to the store and decode JSON each time."""
+
+    def __init__(self, store: Store, kind: Kind):
+        self.store = store
+        self.prefix = kind.prefix
+
+    def get(self, key: str, default=None):
+        kv = self.store.get(self.prefix + key)
+        return json.loads(kv.value) if kv is not None else default
+
+    def __getitem__(self, key: str) -> dict:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: str) -> bool:
+        return self.store.get(self.prefix + key) is not None
+
+    def __iter__(self):
+        n = len(self.prefix)
+        return iter([k[n:] for k in self.store.keys(self.prefix)])
+
+    def __len__(self) -> int:
+        return self.store.count(self.prefix)

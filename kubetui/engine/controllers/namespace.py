@@ -39,7 +39,9 @@ class NamespaceController(Controller):
         super().__init__(ctx)
         self.queue.max_delay = 60.0  # the namespace controller backs off to at most a minute
         self.namespaces = self.informers.informer("namespaces")
-        self._content = [(kind, self.informers.informer(kind.plural)) for kind in kinds.KINDS if kind.namespaced]
+        # Like upstream's discovery-driven deleter, content is listed from the API when needed; keeping
+        # an informer of every kind (events above all) would hold the whole cluster twice.
+        self._content = [kind for kind in kinds.KINDS if kind.namespaced]
         self.namespaces.add_handler(self._on_namespace, lambda old, new: self._on_namespace(new))
 
     def _on_namespace(self, ns: dict) -> None:
@@ -71,8 +73,8 @@ class NamespaceController(Controller):
         errors: list[str] = []
         remaining: dict[str, int] = {}
         finalizers: dict[str, int] = {}
-        for kind, informer in self._content:
-            items = informer.by_index("namespace", name)
+        for kind in self._content:
+            items = self.api.list(kind.plural, name)[0]
             if not items:
                 continue
             kind_estimate = _grace_estimate(items) if kind.plural == "pods" else 0
@@ -86,7 +88,7 @@ class NamespaceController(Controller):
                 except ApiError as exc:
                     if exc.code != 404:
                         errors.append(str(exc))
-            left = informer.by_index("namespace", name)
+            left = self.api.list(kind.plural, name)[0]
             if not left:
                 continue
             remaining[f"{kind.plural}.{kind.group}"] = len(left)
