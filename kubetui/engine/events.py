@@ -29,9 +29,10 @@ class EventRecorder:
         self.api = api
         self.component = component
         self.host = host
-        self._seen: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
-        self._spam: OrderedDict[str, list[float]] = OrderedDict()         # uid → [tokens, last refill]
-        self._similar: OrderedDict[tuple, tuple[set, float]] = OrderedDict()  # aggregate key → (messages, first)
+        self._spam: OrderedDict[str, list[float]] = OrderedDict()  # uid → [tokens, last refill]
+        # (uid, fieldPath, type, reason) → [window start, message hash(es) seen, hash of the last
+        # recorded message, (namespace, name) of the Event that holds it]
+        self._series: OrderedDict[tuple, list] = OrderedDict()
         self._seq = 0
 
     def event(self, obj: dict, type_: str, reason: str, message: str, field_path: str | None = None) -> None:
@@ -40,24 +41,25 @@ class EventRecorder:
         now = self.api.clock.now
         if not self._allow(uid, now):
             return
-        aggregate_key = (uid, field_path, type_, reason)
-        messages, first = self._similar.get(aggregate_key, (set(), now))
-        if now - first > AGGREGATE_WINDOW:
-            messages, first = set(), now
-        messages.add(message)
-        _remember(self._similar, aggregate_key, (messages, first))
-        if len(messages) >= AGGREGATE_MAX_EVENTS:
-            key = (uid, field_path, type_, reason, None)
+        key = (uid, field_path, type_, reason)
+        series = self._series.get(key)
+        digest = hash(message)
+        if series is None or now - series[0] > AGGREGATE_WINDOW:
+            series = [now, digest, None, None]
+        elif series[1] != digest:  # a single hash, or a set once messages differ (most never do)
+            hashes = series[1] if isinstance(series[1], set) else {series[1]}
+            hashes.add(digest)
+            series[1] = hashes
+        _remember(self._series, key, series)
+        aggregated = isinstance(series[1], set) and len(series[1]) >= AGGREGATE_MAX_EVENTS
+        identity = None if aggregated else digest
+        if aggregated:
             message = f"(combined from similar events): {message}"
-        else:
-            key = (uid, field_path, type_, reason, message)
-        seen = self._seen.get(key)
-        if seen is not None and self._bump(seen, message):
-            self._seen.move_to_end(key)
+        if series[3] is not None and series[2] == identity and self._bump(series[3], message):
             return
         created = self._create(obj, type_, reason, message, field_path)
         if created is not None:
-            _remember(self._seen, key, created)
+            series[2], series[3] = identity, created
 
     def _allow(self, uid: str, now: float) -> bool:
         bucket = self._spam.get(uid)
@@ -73,6 +75,7 @@ class EventRecorder:
         return True
 
     def _bump(self, seen: tuple[str, str], message: str) -> bool:
+        """An exact repeat (or another combined event): count it on the existing Event."""
         existing = self.api.try_get("events", seen[1], seen[0])
         if existing is None:
             return False
