@@ -283,3 +283,23 @@ def test_pod_gc_deletes_terminating_pods_on_out_of_service_nodes():
                                   "effect": "NoExecute"}]}})
     cluster.advance(25)
     assert cluster.api.try_get("pods", "web", "default") is None
+
+
+def test_pod_cidrs_run_out_after_1024_nodes_and_the_rest_are_not_ready():
+    nodes = [NodeConfig(f"node-{i:04d}") for i in range(1024)]  # + the control plane
+    cluster = Cluster(nodes=nodes, profile="fast", seed=1)
+    cluster.advance(1)
+    assert cluster.api.get("nodes", "node-0254")["spec"]["podCIDR"] == "10.244.255.0/24"  # the control plane has .0
+    assert cluster.api.get("nodes", "node-0255")["spec"]["podCIDR"] == "10.245.0.0/24"
+    assert "podCIDR" not in cluster.api.get("nodes", "node-1023")["spec"]
+    cluster.api.create("pods", make_pod("web", "node-1023"))
+    cluster.advance(cluster.profile.node_status_update_frequency + 0.5)
+    ready_condition = get_condition(cluster.api.get("nodes", "node-1023"), "Ready")
+    assert (ready_condition["status"], ready_condition["reason"]) == ("False", "KubeletNotReady")
+    assert "NetworkPluginNotReady" in ready_condition["message"]
+    assert ("node.kubernetes.io/not-ready", "NoSchedule") in taints(cluster, "node-1023")
+    status = cluster.api.get("pods", "web", "default")["status"]
+    assert status["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"
+    assert "podIP" not in status
+    events = [e for e in cluster.api.list("events", "default")[0] if e["involvedObject"]["name"] == "web"]
+    assert [(e["type"], e["reason"]) for e in events] == [("Warning", "NetworkNotReady")]

@@ -7,8 +7,10 @@ import ipaddress
 from ..api.errors import ApiError
 from .base import Controller
 
-CLUSTER_CIDR = ipaddress.ip_network("10.244.0.0/16")  # --cluster-cidr
-NODE_CIDR_MASK = 24                                    # --node-cidr-mask-size-ipv4
+# --cluster-cidr: kind's 10.244.0.0/16 widened to a /14, so that the first 256 nodes get kind's familiar
+# 10.244.N.0/24 and a cluster can still grow to 1,024 nodes.
+CLUSTER_CIDR = ipaddress.ip_network("10.244.0.0/14")
+NODE_CIDR_MASK = 24  # --node-cidr-mask-size-ipv4
 
 
 class NodeIpamController(Controller):
@@ -17,18 +19,31 @@ class NodeIpamController(Controller):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        self._subnets = list(CLUSTER_CIDR.subnets(new_prefix=NODE_CIDR_MASK))
-        self._index = {str(net): i for i, net in enumerate(self._subnets)}
+        self._size = 1 << (NODE_CIDR_MASK - CLUSTER_CIDR.prefixlen)
         self._used: set[int] = set()
         self._next = 0
         self.nodes = self.informers.informer("nodes")
         self.nodes.add_handler(on_add=self._on_add, on_update=self._on_update, on_delete=self._on_delete)
 
+    def _subnet(self, index: int) -> str:
+        base = int(CLUSTER_CIDR.network_address) + (index << (32 - NODE_CIDR_MASK))
+        return f"{ipaddress.ip_address(base)}/{NODE_CIDR_MASK}"
+
+    def _index_of(self, cidr: str | None) -> int | None:
+        """The subnet index of a pod CIDR this controller could have handed out, else None."""
+        try:
+            net = ipaddress.ip_network(cidr or "")
+        except ValueError:
+            return None
+        if net.prefixlen != NODE_CIDR_MASK or not net.subnet_of(CLUSTER_CIDR):
+            return None
+        return (int(net.network_address) - int(CLUSTER_CIDR.network_address)) >> (32 - NODE_CIDR_MASK)
+
     def _on_add(self, node: dict) -> None:
-        cidr = (node.get("spec") or {}).get("podCIDR")
-        if cidr in self._index:
-            self._used.add(self._index[cidr])
-        else:
+        index = self._index_of((node.get("spec") or {}).get("podCIDR"))
+        if index is not None:
+            self._used.add(index)
+        elif not (node.get("spec") or {}).get("podCIDR"):
             self.enqueue(node)
 
     def _on_update(self, old: dict, node: dict) -> None:
@@ -36,13 +51,13 @@ class NodeIpamController(Controller):
             self.enqueue(node)
 
     def _on_delete(self, node: dict) -> None:
-        cidr = (node.get("spec") or {}).get("podCIDR")
-        if cidr in self._index:
-            self._used.discard(self._index[cidr])
+        index = self._index_of((node.get("spec") or {}).get("podCIDR"))
+        if index is not None:
+            self._used.discard(index)
 
     def _allocate(self) -> int | None:
         """cidrset.AllocateNext: the next free subnet, round-robin from the last one handed out."""
-        n = len(self._subnets)
+        n = self._size
         for i in range(n):
             candidate = (self._next + i) % n
             if candidate not in self._used:
@@ -59,7 +74,7 @@ class NodeIpamController(Controller):
         if index is None:
             self.recorder.normal(node, "CIDRNotAvailable", f"Node {key} status is now: CIDRNotAvailable")
             return
-        cidr = str(self._subnets[index])
+        cidr = self._subnet(index)
         try:
             self.api.update("nodes", {**node, "spec": {**node.get("spec", {}), "podCIDR": cidr, "podCIDRs": [cidr]}},
                             field_validation="Ignore")

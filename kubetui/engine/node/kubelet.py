@@ -21,10 +21,9 @@ NODE_LEASE_NAMESPACE = "kube-node-lease"
 EPHEMERAL_STORAGE = "100Gi"
 PLEG_RELIST_PERIOD = 1.0     # the kubelet notices a container exit at its next relist
 MIN_GRACE_PERIOD = 2         # minimumGracePeriodInSeconds: a container always gets this long to stop
-SANDBOX_RETRY_SECONDS = 1.0  # pod sync retry while the node has no podCIDR yet
 MAX_NODE_IMAGES = 50         # nodeStatusMaxImages
 
-# (type, healthy status, reason, message, event reason)
+# (type, status, reason, message, event reason)
 _NODE_CONDITIONS = (
     ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available",
      "NodeHasSufficientMemory"),
@@ -32,6 +31,10 @@ _NODE_CONDITIONS = (
     ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", "NodeHasSufficientPID"),
     ("Ready", "True", "KubeletReady", "kubelet is posting ready status", "NodeReady"),
 )
+# Without a podCIDR the CNI plugin has no configuration, so the runtime's network is not ready.
+_NETWORK_NOT_READY = ("Ready", "False", "KubeletNotReady",
+                      "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+                      "message:Network plugin returns error: cni plugin not initialized", "NodeNotReady")
 # Pod status fields the kubelet owns; everything else in status is kept as the API has it.
 _KUBELET_STATUS_FIELDS = frozenset({"phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs", "startTime",
                                     "initContainerStatuses", "containerStatuses", "reason", "message"})
@@ -222,6 +225,7 @@ class Kubelet:
         self._allocated = [0, 0, 0]  # cpu millicores, memory bytes, pods
         self._pull_free_at = 0.0
         self._pulls: dict[str, list] = {}  # image ref -> [duration, waiters]
+        self._waiting_for_network: dict[str, _PodWorker] = {}
         self._last_report = float("-inf")
         self._posted_images = -1
         self._images_cache: tuple[int, list[dict]] = (-1, [])
@@ -294,6 +298,7 @@ class Kubelet:
         self._by_uid.clear()
         self._backoff.clear()
         self._pulls.clear()
+        self._waiting_for_network.clear()
         self._allocated = [0, 0, 0]
 
     # -- node registration, status and lease -----------------------------------------------------
@@ -339,18 +344,27 @@ class Kubelet:
         return {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
                 "kubernetes.io/hostname": self.node_name, "kubernetes.io/os": "linux"}
 
-    def _condition_events(self, node: dict, previous: dict | None) -> None:
+    @staticmethod
+    def _conditions(node: dict | None) -> tuple:
+        """The node conditions to report: all healthy, except Ready while the node has no podCIDR
+        (a node not registered yet is given the benefit of the doubt)."""
+        if node is None or (node.get("spec") or {}).get("podCIDR"):
+            return _NODE_CONDITIONS
+        return (*_NODE_CONDITIONS[:-1], _NETWORK_NOT_READY)
+
+    def _condition_events(self, posted: dict, previous: dict | None) -> None:
+        """An event for each condition that changed with this status update (computed from `previous`)."""
         conditions = ((previous or {}).get("status") or {}).get("conditions") or ()
         before = {c.get("type"): c.get("status") for c in conditions}
-        for type_, status, _, _, event in _NODE_CONDITIONS:
+        for type_, status, _, _, event in self._conditions(previous):
             if before.get(type_) != status:
-                self.recorder.event(node, "Normal", event, f"Node {self.node_name} status is now: {event}")
+                self.recorder.event(posted, "Normal", event, f"Node {self.node_name} status is now: {event}")
 
     def _node_status(self, node: dict | None) -> dict:
         now = rfc3339(self.clock.now)
         old = {c.get("type"): c for c in ((node or {}).get("status") or {}).get("conditions") or ()}
         conditions = []
-        for type_, status, reason, message, _ in _NODE_CONDITIONS:
+        for type_, status, reason, message, _ in self._conditions(node):
             prev = old.get(type_)
             since = prev.get("lastTransitionTime", now) if prev is not None and prev.get("status") == status else now
             conditions.append({"type": type_, "status": status, "lastHeartbeatTime": now, "lastTransitionTime": since,
@@ -386,10 +400,14 @@ class Kubelet:
         node = self.api.try_get("nodes", self.node_name)
         if node is None:
             return
+        if self._waiting_for_network and (node.get("spec") or {}).get("podCIDR"):
+            waiting, self._waiting_for_network = self._waiting_for_network, {}
+            for w in waiting.values():
+                self._request_sync(w)
         now = self.clock.now
         conditions = {c.get("type"): c.get("status") for c in (node.get("status") or {}).get("conditions") or ()}
         changed = (self._posted_images != self.runtime.images_version
-                   or any(conditions.get(t) != s for t, s, *_ in _NODE_CONDITIONS))
+                   or any(conditions.get(t) != s for t, s, *_ in self._conditions(node)))
         if not changed and now - self._last_report < self.profile.node_status_report_frequency:
             return
         try:
@@ -428,12 +446,7 @@ class Kubelet:
     def _on_pod_event(self, type_: str, pod: dict, old: dict | None) -> None:
         """Watch handler: only records the change and wakes the pod's worker."""
         meta = pod["metadata"]
-        key = f"{meta['namespace']}/{meta['name']}"
-        w = self._workers.get(key)
-        if w is not None and w.uid != meta["uid"]:
-            w.removed = True
-            self._request_sync(w)
-            w = None
+        w = self._by_uid.get(meta["uid"])
         if type_ == "DELETED":
             if w is not None:
                 w.removed = True
@@ -451,6 +464,9 @@ class Kubelet:
 
     def _add_worker(self, pod: dict) -> None:
         w = _PodWorker(pod, rfc3339(self.clock.now))
+        previous = self._workers.get(w.key)
+        if previous is not None:  # an earlier pod of that name, still being torn down
+            previous.removed = True
         self._workers[w.key] = w
         self._by_uid[w.uid] = w
         by_name = {cs.name: cs for cs in w.containers}
@@ -468,6 +484,9 @@ class Kubelet:
 
     def _forget(self, w: _PodWorker) -> None:
         self._by_uid.pop(w.uid, None)
+        self._waiting_for_network.pop(w.uid, None)
+        for cs in w.containers:
+            self._backoff.pop((w.uid, cs.name), None)
         if self._workers.get(w.key) is w:
             del self._workers[w.key]
 
@@ -500,6 +519,7 @@ class Kubelet:
         if not w.admitted and not self._admit(w):
             return
         if (w.sandbox is None or not w.sandbox.ready) and not self._create_sandbox(w):
+            self._mark_dirty(w)
             return
         to_start: list[_ContainerState] = []
         if self._sync_init_containers(w, to_start):
@@ -585,16 +605,16 @@ class Kubelet:
         old = self.runtime.pod_sandboxes(w.uid)
         restart_policy = spec.get("restartPolicy") or "Always"
         if old and restart_policy == "Never" and self.runtime.pod_containers(w.uid):
-            # A Never pod whose sandbox died is not re-created: its containers stay terminated.
-            self._mark_dirty(w)
-            return False
+            return False  # a Never pod whose sandbox died is not re-created: its containers stay terminated
         host_network = bool(spec.get("hostNetwork"))
         cidr = None
         if not host_network:
             node = self.api.try_get("nodes", self.node_name)
             cidr = ((node or {}).get("spec") or {}).get("podCIDR")
             if not cidr:
-                self.timers.later(SANDBOX_RETRY_SECONDS, self._request_sync, w, daemon=True)
+                if w.uid not in self._waiting_for_network:
+                    self._waiting_for_network[w.uid] = w  # woken by the next node status sync that finds one
+                    self._event(w, "Warning", "NetworkNotReady", f"network is not ready: {_NETWORK_NOT_READY[3]}")
                 return False
         if old:
             self._event(w, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
