@@ -181,7 +181,7 @@ def test_pods_tolerating_forever_stay_and_taint_removal_cancels_evictions():
     cluster.advance(0.1)
     pending = cluster.controllers["tainteviction"].pending_evictions()
     assert [p[1] for p in pending] == ["web"]
-    assert f"evict default/web" in [t.label for t in cluster.clock.pending()]
+    assert "evict default/web" in [t.label for t in cluster.clock.pending()]
     cluster.restart_node("worker-1")
     wait_until(cluster, lambda: not taints(cluster, "worker-1"), 10, 0.1)
     cluster.advance(0.1)

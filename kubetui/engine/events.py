@@ -33,7 +33,6 @@ class EventRecorder:
         # (uid, fieldPath, type, reason) → [window start, message hash(es) seen, hash of the last
         # recorded message, (namespace, name) of the Event that holds it]
         self._series: OrderedDict[tuple, list] = OrderedDict()
-        self._seq = 0
 
     def event(self, obj: dict, type_: str, reason: str, message: str, field_path: str | None = None) -> None:
         meta = obj["metadata"]
@@ -98,8 +97,7 @@ class EventRecorder:
         if field_path:
             involved["fieldPath"] = field_path
         stamp = rfc3339(self.api.clock.now)
-        self._seq += 1
-        nanos = int(self.api.clock.now * 1e9) + self._seq
+        nanos = int(self.api.clock.now * 1e9) + self.api.next_sequence()
         source = {"component": self.component}
         if self.host:
             source["host"] = self.host

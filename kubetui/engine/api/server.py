@@ -21,6 +21,8 @@ WatchCallback = Callable[[str, dict, "dict | None"], None]  # (ADDED|MODIFIED|DE
 # their values sit in the store as JSON text and are decoded when read.
 _UNCACHED = frozenset({"events"})
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
 # Kinds whose metadata.generation counts spec changes.
 _GENERATION_KINDS = frozenset({
     "pods", "deployments", "replicasets", "replicationcontrollers", "statefulsets", "daemonsets", "jobs",
@@ -94,6 +96,7 @@ class APIServer:
         self._allocated_node_ports: set[int] = set()
         self.request_count = 0
         self._event_lease: tuple[int, int] | None = None
+        self._sequence = 0
         self._load_from_store()
         store.watch(kinds.REGISTRY_PREFIX + "/", self._on_store_event)
 
@@ -235,11 +238,16 @@ class APIServer:
             items = [o for o in items if fsel.matches(o)]
         return items, str(self.store.revision)
 
+    def next_sequence(self) -> int:
+        """A number unique within this API server (makes same-instant event names distinct)."""
+        self._sequence += 1
+        return self._sequence
+
     def count(self, resource: str) -> int:
         return len(self._cache[resource])
 
     def _put(self, kind: Kind, key: str, obj: dict, lease: int = 0) -> None:
-        self.store.put(key, json.dumps(obj, separators=(",", ":")) if kind.plural in _UNCACHED else obj, lease)
+        self.store.put(key, _ENCODER.encode(obj) if kind.plural in _UNCACHED else obj, lease)
 
     # -- create ------------------------------------------------------------------------------
 
