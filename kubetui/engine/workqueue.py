@@ -59,7 +59,9 @@ class WorkQueue:
             if timer.when <= when:
                 return
             timer.cancel()
-        self._delayed[key] = self.clock.call_at(when, self._fire_delayed, key)
+        # A delayed re-check is a safety net (deadlines, backoff), not work in progress: as a daemon
+        # timer it does not keep run_until_idle going on its own.
+        self._delayed[key] = self.clock.call_at(when, self._fire_delayed, key, daemon=True)
 
     def _fire_delayed(self, key: str) -> None:
         self._delayed.pop(key, None)
