@@ -77,3 +77,17 @@ def test_missing_file_and_bad_duration(capsys):
         main(["run", "default", "--for", "soon"])
     assert e.value.code != 0
     assert "invalid duration" in capsys.readouterr().err
+
+
+def test_output_does_not_depend_on_python_hash_seed():
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run([sys.executable, "-m", "kubetui", "run", "node-failure", "--for", "2m", "-o", "json"],
+                              capture_output=True, text=True, env=env, check=True)
+        outs.append(proc.stdout)
+    assert outs[0] == outs[1] and outs[0].startswith("{")
