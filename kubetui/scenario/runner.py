@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..engine.api import kinds
 from ..engine.api.errors import ApiError
 from ..engine.client import LocalClient
 from ..engine.cluster import Cluster, NodeConfig
 from ..engine.durations import format_duration
 from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry
+from .model import parse_object_target, parse_pod_target
 
 
 @dataclass
@@ -98,13 +98,16 @@ def perform(client: LocalClient, action) -> str:
         obj = apply_manifest(client, action.manifest)
         return f"{obj['kind'].lower()}/{obj['metadata']['name']}"
     elif verb in ("delete", "scale", "rollout-undo"):
-        namespace, resource, name = _object_target(target, "deployments" if verb == "rollout-undo" else None)
+        namespace, kind, name = parse_object_target(target, "deployment" if verb == "rollout-undo" else None)
+        namespace = namespace or "default"
         if verb == "delete":
-            client.delete(resource, name, namespace)
+            client.delete(kind.plural, name, namespace)
         elif verb == "scale":
-            client.scale(resource, name, action.replicas, namespace)
-        else:
+            client.scale(kind.plural, name, action.replicas, namespace)
+        elif kind.plural == "deployments":
             client.rollout_undo(name, namespace)
+        else:
+            raise ValueError(f"rollout undo of {kind.plural} is not simulated yet")
     else:
         raise ValueError(f"unknown action {verb!r}")
     return ""
@@ -112,7 +115,7 @@ def perform(client: LocalClient, action) -> str:
 
 def _pod_target(client: LocalClient, target: str) -> tuple[str, str]:
     """`ns/name` or `name`; a name prefix picks the first matching pod (by name) that is not terminating."""
-    namespace, _, name = target.rpartition("/")
+    namespace, name = parse_pod_target(target)
     namespace = namespace or "default"
     pods = client.list("pods", namespace)
     for pod in pods:
@@ -122,20 +125,6 @@ def _pod_target(client: LocalClient, target: str) -> tuple[str, str]:
         if pod["metadata"]["name"].startswith(name) and not pod["metadata"].get("deletionTimestamp"):
             return namespace, pod["metadata"]["name"]
     raise KeyError(f"no pod matches {target!r}")
-
-
-def _object_target(target: str, default_resource: str | None) -> tuple[str, str, str]:
-    """`kind/name` or `ns/kind/name` (kind as kubectl accepts it: deployment, deploy, rs, ...)."""
-    parts = target.split("/")
-    if len(parts) == 3:
-        namespace, resource, name = parts
-    elif len(parts) == 2:
-        namespace, (resource, name) = "default", parts
-    elif default_resource:
-        namespace, resource, name = "default", default_resource, parts[0]
-    else:
-        raise ValueError(f"target {target!r}: use kind/name or namespace/kind/name")
-    return namespace, kinds.resolve(resource).plural, name
 
 
 def run_for(run: ScenarioRun, seconds: float | None) -> None:
