@@ -53,6 +53,8 @@ class Client(Protocol):
     def store_get(self, key: str, revision: int | None = None) -> KeyValue | None: ...
     def store_history(self, key: str) -> list[KeyValue | None]: ...
     def explain(self, pod: str, namespace: str | None = None) -> dict | None: ...
+    def countdowns(self) -> list[tuple[str, float | None]]: ...
+    def machine_containers(self, node: str) -> list: ...
 
 
 class LocalClient:
@@ -203,6 +205,31 @@ class LocalClient:
 
     def explain(self, pod, namespace=None):
         return self.cluster.scheduler.explain(namespace or self.namespace, pod)
+
+    def countdowns(self):
+        """Pending control-plane timers as (what, seconds left), soonest first: nodes about to turn
+        NotReady or be tainted, scheduled evictions (grouped per node), other labelled timers."""
+        now = self.cluster.now
+        out: list[tuple[str, float | None]] = []
+        lifecycle = self.cluster.controllers.get("nodelifecycle")
+        if lifecycle is not None:
+            for node, what, left in lifecycle.pending_transitions():
+                out.append((f"{node} → {what}", left))
+        eviction = self.cluster.controllers.get("tainteviction")
+        if eviction is not None:
+            by_node: dict[str, list[float]] = {}
+            for _, _, node, when in eviction.pending_evictions():
+                by_node.setdefault(node, []).append(when)
+            for node, whens in sorted(by_node.items()):
+                out.append((f"evict {len(whens)} pod{'s' if len(whens) != 1 else ''} from {node}", min(whens) - now))
+        for timer in self.cluster.clock.pending():
+            if not timer.label.startswith("evict "):
+                out.append((timer.label, timer.when - now))
+        return sorted(out, key=lambda item: (item[1] is None, item[1] or 0.0, item[0]))
+
+    def machine_containers(self, node):
+        """The node's container runtime view (pause sandboxes and containers), like `crictl ps -a`."""
+        return self.cluster.machine(node).runtime.containers()
 
 
 def three_way_merge_patch(last_applied: dict, desired: dict) -> dict:
