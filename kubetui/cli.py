@@ -45,30 +45,71 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kubetui", description="A Kubernetes cluster playground in the terminal.")
-    sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser("run", help="run a scenario headless and print the final state")
-    run.add_argument("scenario", help="a scenario or manifest file, or a bundled scenario name")
-    run.add_argument("--for", dest="duration", type=_duration, default=None,
-                     help="virtual time to run (90s, 5m, 1h30m); default: until the timeline ends and the cluster settles")
-    run.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
-    run.add_argument("--profile", choices=("fast", "realistic"), default=None, help="timing profile")
-    run.add_argument("-o", "--output", choices=("table", "yaml", "json"), default="table")
+def _speed(text: str) -> float:
+    try:
+        value = float(text.lstrip("x×"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid speed {text!r}: use a number such as 1, 10 or 0.5") from None
+    if not 0.25 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"speed {value:g} is out of range: use 0.25 to 64")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    parser.add_argument("--profile", choices=("fast", "realistic"), default=None, help="timing profile")
+
+
+def build_tui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubetui", description="A Kubernetes cluster playground in the terminal.",
+        epilog="Other commands: `kubetui run SCENARIO` runs headless and prints the final state (kubetui run -h).")
+    parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
+                        help="a scenario or manifest file, or a bundled scenario name (default: %(default)s)")
+    _common(parser)
+    parser.add_argument("--speed", type=_speed, default=1.0, help="virtual seconds per wall second (default 1)")
+    parser.add_argument("--paused", action="store_true", help="start with the clock paused")
+    parser.add_argument("--theme", default=None, help="colour theme name")
+    parser.add_argument("--no-confirm", dest="confirm", action="store_false",
+                        help="do not ask before destructive keys (for live demos)")
     return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kubetui run", description="Run a scenario headless and print the final state.")
+    parser.add_argument("scenario", help="a scenario or manifest file, or a bundled scenario name")
+    parser.add_argument("--for", dest="duration", type=_duration, default=None,
+                        help="virtual time to run (90s, 5m, 1h30m); default: until the timeline ends and the cluster settles")
+    _common(parser)
+    parser.add_argument("-o", "--output", choices=("table", "yaml", "json"), default="table")
+    return parser
+
+
+def _start(args: argparse.Namespace):
+    try:
+        loaded = load_scenario(resolve_scenario(args.scenario))
+        return start(loaded, seed=args.seed, profile=args.profile)
+    except (ScenarioError, UnknownScenario) as exc:
+        print(f"kubetui: {exc}", file=sys.stderr)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in ("run", "-h", "--help") and not argv[0].startswith("-")):
-        # Until the TUI lands, `kubetui [SCENARIO]` runs the scenario headless.
-        argv = ["run", *(argv or [DEFAULT_SCENARIO])]
-    args = build_parser().parse_args(argv)
-    try:
-        loaded = load_scenario(resolve_scenario(args.scenario))
-        run = start(loaded, seed=args.seed, profile=args.profile)
-    except (ScenarioError, UnknownScenario) as exc:
-        print(f"kubetui: {exc}", file=sys.stderr)
+    if argv and argv[0] == "run":
+        return run_headless(build_parser().parse_args(argv[1:]))
+    args = build_tui_parser().parse_args(argv)
+    run = _start(args)
+    if run is None:
+        return 2
+    from .tui.app import run_tui  # Textual loads only for the TUI, so headless runs start fast
+
+    return run_tui(run, speed=args.speed, paused=args.paused, theme=args.theme, confirm=args.confirm)
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    run = _start(args)
+    if run is None:
         return 2
     run_for(run, args.duration)
     for line in run.log:

@@ -1,0 +1,497 @@
+"""The kubetui Textual app: main screen, live clock, chaos and repair keys, themes, and `run_tui`."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Callable
+
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Tree
+
+from ..engine.api.errors import ApiError
+from ..engine.cluster import NodeConfig
+from ..live import LiveRunner
+from . import keymap as keys
+from .model import RESOURCES, ClusterModel
+from .themes import DEFAULT_THEME, STATUS_VARIABLES, load_themes
+from .widgets.dialogs import ConfirmDialog, HelpScreen
+from .widgets.events import EventsPane
+from .widgets.header import ClusterHeader, speed_text
+from .widgets.nodetree import NodeTree
+from .widgets.podlist import FilterInput, PodList
+from .widgets.workloads import KINDS as WORKLOAD_KINDS, WorkloadList
+
+REFRESH_HZ = 10
+TICK_HZ = 20
+SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")
+# Actions that act on the main screen's selection; other screens bring their own keys.
+SELECTION_ACTIONS = {"kill", "crash", "restart_node", "cordon", "drain", "scale", "rollout_undo", "describe",
+                     "explain", "edit", "filter", "sort", "sort_reverse"}
+HELP_NOTES = """Panes: nodes (enter expands a node to its pods), workloads & services, pods, events.
+The selected thing is the cursor line of the focused pane (or of the pane focused last).
+Pod list: click a column title to sort by it; `/` then `-l app=web` filters by labels.
+Screens: 2 network map, 3 etcd browser, 4 YAML editor, 5 events timeline; 1 comes back here."""
+
+
+class KubetuiApp(App):
+    """A live view of one simulated cluster, driven through a Client and a LiveRunner."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kubetui"
+    BINDINGS = keys.BINDINGS
+
+    def __init__(self, client, runner: LiveRunner, scenario_name: str, confirm: bool = True,
+                 theme: str | None = None, live: bool = True, theme_dirs=None, keymap_file=None):
+        super().__init__()
+        self.client = client
+        self.runner = runner
+        self.scenario_name = scenario_name
+        self.confirm = confirm
+        self.requested_theme = theme
+        self.live = live
+        self.theme_dirs = theme_dirs
+        self.keymap_file = keymap_file
+        self.model = ClusterModel(client)
+        self.kubetui_themes: list[str] = []
+        self.user_keymap: dict[str, str] = {}
+        self._last_pane = None
+        self._last_wall = 0.0
+        self._shown_version = -1
+        self._shown_second = -1
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(STATUS_VARIABLES)
+
+    def compose(self) -> ComposeResult:
+        clock = lambda: self.client.now
+        yield ClusterHeader(self.scenario_name, id="header")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield NodeTree(self.model, id="nodes")
+                yield WorkloadList(self.model, id="workloads")
+            with Vertical(id="right"):
+                yield FilterInput(placeholder="filter pods: text, or -l app=web   (enter applies, esc clears)",
+                                  id="filter")
+                yield PodList(self.model, clock, id="pods")
+                yield EventsPane(self.model, clock, id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load_themes()
+        self.user_keymap, problems = keys.load_keymap(self.keymap_file)
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        if problems:
+            self.notify("\n".join(problems), title="Keymap problems", severity="warning", timeout=10)
+        self.query_one("#nodes", NodeTree).border_title = "Nodes"
+        self.query_one("#workloads", WorkloadList).border_title = "Workloads & Services"
+        self.query_one("#events", EventsPane).border_title = "Events (newest first)"
+        self.refresh_views(force=True)
+        self.query_one("#nodes", NodeTree).focus()
+        self.set_interval(1 / REFRESH_HZ, self.refresh_views)
+        if self.live:
+            self._last_wall = time.monotonic()
+            self.set_interval(1 / TICK_HZ, self._tick)
+
+    def on_unmount(self) -> None:
+        self.model.close()
+
+    # -- themes --------------------------------------------------------------------------------
+
+    def _load_themes(self) -> None:
+        themes, problems = load_themes(self.theme_dirs)
+        for theme in themes:
+            self.register_theme(theme)
+        self.kubetui_themes = [t.name for t in themes]
+        wanted = self.requested_theme or DEFAULT_THEME
+        notes = [str(p) for p in problems]
+        if wanted not in self.available_themes:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+            notes.append(f"theme {wanted!r} is not available; using {fallback!r}")
+            wanted = fallback
+        self.theme = wanted
+        if notes:
+            self.notify("\n".join(notes), title="Theme problems", severity="warning", timeout=10)
+
+    def action_cycle_theme(self) -> None:
+        names = self.kubetui_themes or sorted(self.available_themes)
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+        self.refresh_views(force=True)
+
+    # -- clock and refresh ---------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        self.runner.tick(now - self._last_wall)
+        self._last_wall = now
+
+    def refresh_views(self, force: bool = False) -> None:
+        """Pull what changed from the model into the widgets (at most REFRESH_HZ times a second)."""
+        dirty = self.model.take_dirty()
+        if force:
+            dirty = set(RESOURCES)
+        now = self.client.now
+        second = int(now)
+        if dirty & {"nodes", "pods"}:
+            self.query_one("#nodes", NodeTree).refresh_nodes()
+        pods = self.query_one("#pods", PodList)
+        if "pods" in dirty:
+            pods.rebuild()
+            total = len(self.model.pods())
+            shown = f"{len(pods.rows)} of {total}" if pods.filter else f"{total}"
+            pods.border_title = f"Pods ({shown})" + (f"  filter: {pods.filter.text}" if pods.filter else "")
+            pods.border_subtitle = f"sort: {pods.sort_column}{' ▼' if pods.sort_reverse else ''}"
+        elif second != self._shown_second:
+            pods.refresh()  # ages and "restarted ... ago" move with the clock
+        if dirty & WORKLOAD_KINDS:
+            self.query_one("#workloads", WorkloadList).refresh_items()
+        if "events" in dirty or second != self._shown_second:
+            self.query_one("#events", EventsPane).refresh_events()
+        if dirty or second != self._shown_second or force:
+            self._show_header()
+        self._shown_second = second
+
+    def _show_header(self) -> None:
+        self.query_one("#header", ClusterHeader).show(self.client.now, self.runner.speed, self.runner.paused,
+                                                      self.client.store_revision(), self.client.countdowns())
+
+    # -- selection -----------------------------------------------------------------------------
+
+    def on_descendant_focus(self, event) -> None:
+        if event.widget.id in ("nodes", "pods", "workloads", "events"):
+            self._last_pane = event.widget
+
+    def selection(self) -> tuple | None:
+        """("node", name) | ("pod", namespace, name) | ("object", resource, namespace, name) | None."""
+        pane = self.focused if self.focused is not None and self.focused.id in ("nodes", "pods", "workloads") \
+            else self._last_pane
+        if pane is None:
+            return None
+        if pane.id == "pods":
+            row = pane.selected_row
+            return ("pod", row.namespace, row.name) if row else None
+        if pane.id == "nodes":
+            data = pane.selected
+            if not data:
+                return None
+            if data[0] == "node":
+                return ("node", data[1])
+            if data[0] == "pod":
+                ns, name = data[1].split("/", 1)
+                return ("pod", ns, name)
+            return None
+        if pane.id == "workloads":
+            obj = pane.selected_object
+            return ("object", *obj) if obj else None
+        return None
+
+    def _need(self, kind: str) -> tuple | None:
+        sel = self.selection()
+        if sel is None or sel[0] != kind:
+            self.notify(f"select a {kind} first", severity="warning", timeout=3)
+            return None
+        return sel
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in SELECTION_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        if action == "toggle_pause" and isinstance(self.focused, Input):
+            return False
+        return True
+
+    # -- doing things --------------------------------------------------------------------------
+
+    def _do(self, title: str, message: str, fn: Callable[[], str | None], destructive: bool = True,
+            action_label: str = "Yes") -> None:
+        """Run `fn` (after confirmation when destructive and confirmations are on); report in a toast."""
+        def run(confirmed: bool | None) -> None:
+            if not confirmed:
+                self.notify(f"cancelled: {title}", timeout=2)
+                return
+            try:
+                result = fn()
+            except (ApiError, ValueError, KeyError) as exc:
+                self.notify(getattr(exc, "message", None) or str(exc), title=f"{title} failed", severity="error",
+                            timeout=8)
+                return
+            if result:
+                self.notify(result, title=title, timeout=4)
+            self.refresh_views()
+
+        if destructive and self.confirm:
+            self.push_screen(ConfirmDialog(title, message, action_label), run)
+        else:
+            run(True)
+
+    def _lease_seconds(self, node: str) -> int | None:
+        try:
+            lease = self.client.get("leases", node, "kube-node-lease")
+        except ApiError:
+            return None
+        return (lease.get("spec") or {}).get("leaseDurationSeconds")
+
+    def action_kill(self) -> None:
+        sel = self.selection()
+        if sel is None:
+            self.notify("select a node or a pod first", severity="warning", timeout=3)
+        elif sel[0] == "node":
+            name = sel[1]
+            lease = self._lease_seconds(name)
+            when = f"in ~{lease} s, when its lease expires" if lease else "when its lease expires"
+            pods = len(self.model.pods_on(name))
+            self._do(f"Power off {name}",
+                     f"Power off machine {name}? Its kubelet stops; the control plane will notice {when}, mark "
+                     f"it NotReady, taint it, and later evict its {pods} pod{'s' if pods != 1 else ''} so their "
+                     f"controllers recreate them on other nodes.",
+                     lambda: self.client.kill_node(name) or f"machine {name} powered off", action_label="Power off")
+        elif sel[0] == "pod":
+            _, ns, name = sel
+            pod = self.model.pods().get(f"{ns}/{name}")
+            ref = next((r for r in (pod or {"metadata": {}})["metadata"].get("ownerReferences") or ()
+                        if r.get("controller")), None)
+            after = (f"Its {ref['kind']} {ref['name']} will create a replacement." if ref
+                     else "It has no controller, so nothing replaces it.")
+            self._do(f"Delete pod {name}",
+                     f"Delete pod {ns}/{name} now (kubectl delete --now: 1 s grace period)? {after}",
+                     lambda: self.client.kill_pod(name, ns) and f"pod {ns}/{name} deleted", action_label="Delete")
+        else:
+            self.notify("x kills a node or a pod; select one first", severity="warning", timeout=3)
+
+    def action_crash(self) -> None:
+        sel = self._need("pod")
+        if sel:
+            _, ns, name = sel
+            self._do(f"Crash {name}",
+                     f"Crash the container of pod {ns}/{name}? It exits with an error; the kubelet restarts it "
+                     f"(restartPolicy permitting), backing off longer after each crash (CrashLoopBackOff).",
+                     lambda: self.client.crash_container(name, ns) or f"container of {ns}/{name} crashed",
+                     action_label="Crash")
+
+    def action_restart_node(self) -> None:
+        sel = self._need("node")
+        if sel:
+            name = sel[1]
+            self._do(f"Power on {name}", "", lambda: self.client.restart_node(name) or
+                     f"machine {name} powered on: its kubelet starts and renews the node lease", destructive=False)
+
+    def action_add_node(self) -> None:
+        nodes = self.model.nodes()
+        n = 1
+        while f"worker-{n}" in nodes:
+            n += 1
+        name = f"worker-{n}"
+        template = next((nodes[k] for k in sorted(nodes) if k.startswith("worker")), None)
+        capacity = ((template or {}).get("status") or {}).get("capacity") or {}
+        config = NodeConfig(name, cpu=str(capacity.get("cpu", "4")), memory=str(capacity.get("memory", "8Gi")),
+                            pods=str(capacity.get("pods", "110")))
+        self._do(f"Add {name}", "", lambda: self.client.add_node(config) or
+                 f"machine {name} racked and powered on; its kubelet registers the Node", destructive=False)
+
+    def action_cordon(self) -> None:
+        sel = self._need("node")
+        if sel:
+            name = sel[1]
+            cordoned = bool((self.model.nodes().get(name, {}).get("spec") or {}).get("unschedulable"))
+            verb = "uncordon" if cordoned else "cordon"
+            self._do(f"{verb.capitalize()} {name}", "",
+                     lambda: self.client.cordon(name, unschedulable=not cordoned) and
+                     f"node/{name} {verb}ed: {'new pods may be scheduled there' if cordoned else 'no new pods will be scheduled there'}",
+                     destructive=False)
+
+    def action_drain(self) -> None:
+        sel = self._need("node")
+        if sel:
+            name = sel[1]
+            pods = len(self.model.pods_on(name))
+            self._do(f"Drain {name}",
+                     f"Drain node {name}? It is cordoned, then its {pods} pod{'s' if pods != 1 else ''} are evicted "
+                     f"(DaemonSet pods stay); their controllers recreate them on other nodes. Pods without a "
+                     f"controller make the drain fail instead.",
+                     lambda: f"node/{name} drained: evicted {len(self.client.drain(name))} pods",
+                     action_label="Drain")
+
+    def _workload(self, kinds: tuple[str, ...]) -> tuple[str, str, str] | None:
+        """The selected workload of one of `kinds`, or the owner of the selected pod."""
+        sel = self.selection()
+        target = None
+        if sel and sel[0] == "object" and sel[1] in kinds:
+            target = sel[1:]
+        elif sel and sel[0] == "pod":
+            pod = self.model.pods().get(f"{sel[1]}/{sel[2]}")
+            owner = self.model.owner_workload(pod) if pod else None
+            if owner and owner[0] in kinds:
+                target = owner
+        if target is None:
+            names = "/".join(k[:-1] for k in kinds)
+            self.notify(f"select a {names} (or one of its pods) first", severity="warning", timeout=3)
+        return target
+
+    def action_scale(self, delta: int) -> None:
+        target = self._workload(SCALABLE)
+        if target:
+            resource, ns, name = target
+            obj = self.model.objects[resource].get(f"{ns}/{name}")
+            replicas = max(0, ((obj or {}).get("spec") or {}).get("replicas", 1) + delta)
+            self._do(f"Scale {resource[:-1]}/{name}", "",
+                     lambda: self.client.scale(resource, name, replicas, ns) and
+                     f"{resource[:-1]}/{name} scaled to {replicas}", destructive=False)
+
+    def action_rollout_undo(self) -> None:
+        target = self._workload(("deployments",))
+        if target:
+            _, ns, name = target
+            self._do(f"Roll back {name}",
+                     f"Roll back deployment {ns}/{name} to its previous revision? Its pod template is replaced "
+                     f"and a rolling update replaces the pods.",
+                     lambda: self.client.rollout_undo(name, ns) and f"deployment/{name} rolled back",
+                     action_label="Roll back")
+
+    # -- clock keys ----------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        self.runner.toggle()
+        self._last_wall = time.monotonic()
+        self._show_header()
+
+    def action_step(self) -> None:
+        self.runner.step(1.0)
+        self.refresh_views()
+
+    def action_faster(self) -> None:
+        self.notify(f"speed {speed_text(self.runner.faster())}", timeout=1.5)
+        self._show_header()
+
+    def action_slower(self) -> None:
+        self.notify(f"speed {speed_text(self.runner.slower())}", timeout=1.5)
+        self._show_header()
+
+    # -- pod list ------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", FilterInput)
+        box.value = self.query_one("#pods", PodList).filter.text
+        box.add_class("visible")
+        box.focus()
+
+    def on_input_submitted(self, event: FilterInput.Submitted) -> None:
+        if event.input.id != "filter":
+            return
+        pods = self.query_one("#pods", PodList)
+        try:
+            pods.set_filter(event.value)
+        except ValueError as exc:
+            self.notify(str(exc), title="Filter", severity="error", timeout=6)
+            return
+        event.input.remove_class("visible")
+        self.model.dirty.add("pods")
+        self.refresh_views()
+        pods.focus()
+
+    def on_filter_input_cancelled(self, event: FilterInput.Cancelled) -> None:
+        box = self.query_one("#filter", FilterInput)
+        box.value = ""
+        box.remove_class("visible")
+        pods = self.query_one("#pods", PodList)
+        pods.set_filter("")
+        self.model.dirty.add("pods")
+        self.refresh_views()
+        pods.focus()
+
+    def action_sort(self) -> None:
+        pods = self.query_one("#pods", PodList)
+        pods.next_sort()
+        self.model.dirty.add("pods")
+        self.refresh_views()
+
+    def action_sort_reverse(self) -> None:
+        pods = self.query_one("#pods", PodList)
+        pods.sort_by(pods.sort_column, reverse=not pods.sort_reverse)
+        self.model.dirty.add("pods")
+        self.refresh_views()
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        self._last_pane = event.control
+
+    # -- other screens -------------------------------------------------------------------------
+
+    def _screen(self, module: str):
+        return importlib.import_module(f"kubetui.tui.screens.{module}")
+
+    def _open(self, screen) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def action_screen_main(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_screen_network(self) -> None:
+        self._open(self._screen("network").NetworkScreen(self.client))
+
+    def action_screen_etcd(self) -> None:
+        self._open(self._screen("etcd").EtcdScreen(self.client))
+
+    def action_screen_editor(self) -> None:
+        self._open(self._screen("editor").EditorScreen(self.client))
+
+    def action_screen_timeline(self) -> None:
+        self._open(self._screen("timeline").TimelineScreen(self.client))
+
+    def action_new_object(self) -> None:
+        self._open(self._screen("editor").EditorScreen(self.client, obj=None, template_kind=None))
+
+    def _selected_object(self) -> tuple[str, str, str | None] | None:
+        """(resource, name, namespace) of the selection."""
+        sel = self.selection()
+        if sel is None:
+            self.notify("select something first", severity="warning", timeout=3)
+            return None
+        if sel[0] == "node":
+            return "nodes", sel[1], None
+        if sel[0] == "pod":
+            return "pods", sel[2], sel[1]
+        return sel[1], sel[3], sel[2]
+
+    def action_describe(self) -> None:
+        target = self._selected_object()
+        if target:
+            resource, name, ns = target
+            self._open(self._screen("describe").DescribeScreen(self.client, resource, name, ns))
+
+    def action_explain(self) -> None:
+        sel = self._need("pod")
+        if sel:
+            self._open(self._screen("explain").ExplainScreen(self.client, sel[2], sel[1]))
+
+    def action_edit(self) -> None:
+        target = self._selected_object()
+        if target:
+            resource, name, ns = target
+            try:
+                obj = self.client.get(resource, name, ns)
+            except ApiError as exc:
+                self.notify(exc.message, title="Edit", severity="error")
+                return
+            self._open(self._screen("editor").EditorScreen(self.client, obj=obj))
+
+    # -- help ----------------------------------------------------------------------------------
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """(key, binding id, description) for every app binding, with user remaps applied."""
+        return [(keys.effective_key(b, self.user_keymap), b.id, keys.describe(b)) for b in keys.BINDINGS]
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows(), HELP_NOTES))
+
+
+def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True) -> int:
+    """Open the TUI on a started ScenarioRun (from kubetui.scenario.runner.start); returns the exit code."""
+    runner = LiveRunner(run.client, speed=speed, paused=paused)
+    app = KubetuiApp(run.client, runner, run.loaded.name, confirm=confirm, theme=theme)
+    app.run()
+    return app.return_code or 0

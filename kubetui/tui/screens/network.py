@@ -1,0 +1,146 @@
+"""The service map: Ingress rules → Services → Endpoints → pods, with broken links called out."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Footer, Static
+
+from .live import LiveScreen
+
+MAX_ADDRESSES = 50  # per Service; a 10,000-pod Service shows a count past this
+OK, BROKEN, WARN, DIM, NAME = "$success", "bold $error", "$warning", "$text-muted", "bold"
+
+Line = list[tuple[str, str] | str]
+
+
+def _key(obj: dict) -> tuple[str, str]:
+    return obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+
+
+def _service_ports(svc: dict) -> str:
+    parts = []
+    for p in (svc.get("spec") or {}).get("ports") or ():
+        text = (f"{p['name']} " if p.get("name") else "") + f"{p.get('port')}/{p.get('protocol', 'TCP')}"
+        text += f" → {p.get('targetPort', p.get('port'))}"
+        if p.get("nodePort"):
+            text += f" (NodePort {p['nodePort']})"
+        parts.append(text)
+    return ", ".join(parts) or "no ports"
+
+
+def _backend_port_ok(svc: dict, port: dict) -> bool:
+    ports = (svc.get("spec") or {}).get("ports") or ()
+    if "number" in port:
+        return any(p.get("port") == port["number"] for p in ports)
+    return any(p.get("name") == port.get("name") for p in ports)
+
+
+def _port_text(port: dict) -> str:
+    return str(port["number"]) if "number" in port else str(port.get("name", "?"))
+
+
+def service_lines(svc: dict, endpoints: dict | None, indent: int) -> list[Line]:
+    """The Service line, then its ready and not-ready endpoint addresses with their pods."""
+    pad = " " * indent
+    spec = svc.get("spec") or {}
+    ns, name = _key(svc)
+    stype = spec.get("type", "ClusterIP")
+    lines: list[Line] = [[pad, ("Service ", DIM), (f"{ns}/{name}", NAME), f"  {stype}",
+                          f"  {spec.get('clusterIP') or 'None'}", ("  " + _service_ports(svc), DIM)]]
+    if stype == "ExternalName":
+        lines.append([pad + "  ", (f"→ DNS alias for {spec.get('externalName', '?')} (no endpoints)", DIM)])
+        return lines
+    ready, not_ready = [], []
+    for subset in (endpoints or {}).get("subsets") or ():
+        ports = ",".join(str(p.get("port")) for p in subset.get("ports") or ())
+        ready += [(a, ports) for a in subset.get("addresses") or ()]
+        not_ready += [(a, ports) for a in subset.get("notReadyAddresses") or ()]
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
+    if not ready:
+        why = (f"selector {selector} matches no ready pod" if selector
+               else "no selector: its Endpoints are managed by hand")
+        lines.append([pad + "  ", ("✗ no endpoints", BROKEN), (f"  {why}", WARN)])
+    else:
+        lines.append([pad + "  ", (f"Endpoints: {len(ready)} ready", OK),
+                      (f", {len(not_ready)} not ready", WARN if not_ready else DIM)])
+    shown = 0
+    for addresses, mark, style in ((ready, "✓", OK), (not_ready, "…", WARN)):
+        for address, ports in addresses:
+            if shown == MAX_ADDRESSES:
+                break
+            shown += 1
+            ref = address.get("targetRef") or {}
+            target = f"{ref.get('kind', '').lower()} {ref['name']}" if ref.get("name") else ""
+            node = f" on {address['nodeName']}" if address.get("nodeName") else ""
+            where = f"  → {target}{node}" if target or node else ""
+            lines.append([pad + "    ", (mark, style), f" {address['ip']}:{ports}", (where, DIM)])
+    if len(ready) + len(not_ready) > shown:
+        lines.append([pad + "    ", (f"… {len(ready) + len(not_ready) - shown} more addresses", DIM)])
+    return lines
+
+
+def network_map(ingresses: list[dict], services: list[dict], endpoints: list[dict]) -> Content:
+    """The whole map as one Content: each Ingress rule with its Service chain, then the other Services."""
+    svc_by_key = {_key(s): s for s in services}
+    ep_by_key = {_key(e): e for e in endpoints}
+    used: set[tuple[str, str]] = set()
+    lines: list[Line] = [[("Ingresses", "bold underline")]]
+    if not ingresses:
+        lines.append([("  (none)", DIM)])
+    for ing in sorted(ingresses, key=_key):
+        ns, name = _key(ing)
+        spec = ing.get("spec") or {}
+        lines.append([("Ingress ", DIM), (f"{ns}/{name}", NAME),
+                      (f"  class {spec.get('ingressClassName') or '<default>'}", DIM)])
+        routes = []
+        for rule in spec.get("rules") or ():
+            for path in (rule.get("http") or {}).get("paths") or ():
+                routes.append((rule.get("host") or "*", path.get("path") or "/", path.get("pathType", ""),
+                               path.get("backend") or {}))
+        if spec.get("defaultBackend"):
+            routes.append(("*", "(default backend)", "", spec["defaultBackend"]))
+        for host, path, path_type, backend in routes:
+            route: Line = ["  ", (host, NAME), f" {path}", (f" ({path_type})" if path_type else "", DIM), " → "]
+            target = backend.get("service")
+            if target is None:
+                lines.append(route + [(f"resource {(backend.get('resource') or {}).get('name', '?')}", DIM)])
+                continue
+            port = target.get("port") or {}
+            svc = svc_by_key.get((ns, target.get("name")))
+            if svc is None:
+                lines.append(route + [(f"✗ Service {target.get('name')} not found", BROKEN)])
+                continue
+            used.add((ns, target["name"]))
+            if not _backend_port_ok(svc, port):
+                lines.append(route + [(f"✗ Service {target['name']} has no port {_port_text(port)}", BROKEN)])
+            else:
+                lines.append(route + [f"Service {target['name']}:{_port_text(port)}"])
+            lines.extend(service_lines(svc, ep_by_key.get((ns, target["name"])), 4))
+    lines.append([])
+    lines.append([("Services without an Ingress", "bold underline")])
+    for svc in sorted(services, key=_key):
+        if _key(svc) not in used:
+            lines.extend(service_lines(svc, ep_by_key.get(_key(svc)), 2))
+    return Content("\n").join(Content.assemble(*line) for line in lines)
+
+
+class NetworkScreen(LiveScreen):
+    """Full-screen service/ingress map (key `2`)."""
+
+    DEFAULT_CSS = """
+    NetworkScreen #network-title { dock: top; height: 1; background: $panel; padding: 0 1; }
+    NetworkScreen #network-map { padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("Network: Ingress → Service → Endpoints → Pods", id="network-title")
+        with VerticalScroll():
+            yield Static(id="network-map")
+        yield Footer()
+
+    def refresh_view(self) -> None:
+        content = network_map(self.client.list("ingresses"), self.client.list("services"),
+                              self.client.list("endpoints"))
+        self.query_one("#network-map", Static).update(content)

@@ -1,0 +1,79 @@
+"""The header: scenario, virtual clock, speed, paused/running, store revision and pending countdowns."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Static
+
+from ...engine.clock import EPOCH
+
+MAX_COUNTDOWNS = 4
+
+
+def clock_text(seconds: float) -> str:
+    """Elapsed virtual time as `3m12s`, `1h02m05s`, `45s`."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def speed_text(speed: float) -> str:
+    return f"×{speed:g}"
+
+
+def countdown_text(what: str, left: float | None) -> str:
+    return what if left is None else f"{what} in {clock_text(max(0.0, left) + 0.999)}"
+
+
+class ClusterHeader(Static):
+    """Two lines, redrawn by the app's refresh timer only when something shown changed."""
+
+    DEFAULT_CSS = """
+    ClusterHeader { height: 2; background: $panel; color: $foreground; padding: 0 1; }
+    """
+
+    def __init__(self, scenario_name: str, **kwargs):
+        super().__init__("", **kwargs)
+        self.scenario_name = scenario_name
+        self._last: tuple | None = None
+        self.plain = ""
+
+    def show(self, now: float, speed: float, paused: bool, revision: int,
+             countdowns: list[tuple[str, float | None]]) -> None:
+        shown = countdowns[:MAX_COUNTDOWNS]
+        state = (int(now), speed, paused, revision, tuple((w, None if s is None else int(s)) for w, s in shown),
+                 len(countdowns), self.app.theme)
+        if state == self._last:
+            return
+        self._last = state
+        variables = self.app.theme_variables
+        text = Text()
+        text.append("kubetui", Style(bold=True, color=variables.get("primary")))
+        text.append(f" │ {self.scenario_name} │ ")
+        text.append(f"⏱ {clock_text(now)}", Style(bold=True))
+        stamp = (EPOCH + timedelta(seconds=int(now))).strftime("%Y-%m-%d %H:%M:%S")
+        text.append(f"  {stamp}", Style(dim=True))
+        text.append(f" │ {speed_text(speed)} │ ")
+        if paused:
+            text.append("⏸ paused", Style(bold=True, color=variables.get("warning")))
+        else:
+            text.append("▶ running", Style(color=variables.get("success")))
+        text.append(f" │ rev {revision}\n")
+        if shown:
+            text.append("⏳ ")
+            style = Style(color=variables.get("countdown"))
+            text.append(" · ".join(countdown_text(w, s) for w, s in shown), style)
+            if len(countdowns) > len(shown):
+                text.append(f" · +{len(countdowns) - len(shown)} more", Style(dim=True))
+        else:
+            text.append("no pending control-plane timers", Style(dim=True))
+        self.plain = text.plain
+        self.update(text)
