@@ -116,8 +116,8 @@ def test_invalid_keys_and_values_are_rejected_with_apimachinery_messages():
     msg = bad_request(parse_label_selector, "app=web-")
     assert msg.startswith('unable to parse requirement: values[0][app]: Invalid value: "web-": a valid label must be '
                           "an empty string or consist of alphanumeric characters")
-    assert "must be no more than 63 bytes" in bad_request(parse_label_selector, "k=" + "v" * 64)
-    assert "name part must be no more than 63 bytes" in bad_request(parse_label_selector, "k" * 64)
+    assert "must be no more than 63 characters" in bad_request(parse_label_selector, "k=" + "v" * 64)
+    assert "name part must be no more than 63 characters" in bad_request(parse_label_selector, "k" * 64)
     assert "prefix part a lowercase RFC 1123 subdomain" in bad_request(parse_label_selector, "Example.com/k")
     assert "prefix part must be non-empty" in bad_request(parse_label_selector, "/k")
     assert "with an optional DNS subdomain prefix and '/'" in bad_request(parse_label_selector, "a/b/c")

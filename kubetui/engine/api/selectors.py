@@ -5,77 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from . import errors
+from . import errors, names
 from .errors import FieldError
 
-# -- label key and value validation (apimachinery IsLabelKey / IsValidLabelValue) -----------------
-
-_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_VALUE_FMT = "(" + _NAME_FMT + ")?"
-_DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_SUBDOMAIN_FMT = _DNS1123_LABEL_FMT + "(\\." + _DNS1123_LABEL_FMT + ")*"
-_NAME_RE = re.compile(_NAME_FMT)
-_VALUE_RE = re.compile(_VALUE_FMT)
-_SUBDOMAIN_RE = re.compile(_DNS1123_SUBDOMAIN_FMT)
-_NAME_MAX = 63
-_SUBDOMAIN_MAX = 253
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    # apimachinery's RegexError, including its doubled spaces between examples.
-    shown = " or ".join(f"'{e}', " for e in examples)
-    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
-
-
-_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
-_NAME_REGEX_ERROR = _regex_error(_NAME_MSG, _NAME_FMT, "MyName", "my.name", "123-abc")
-_VALUE_REGEX_ERROR = _regex_error(
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character", _VALUE_FMT, "MyValue", "my_value", "12345")
-_SUBDOMAIN_REGEX_ERROR = _regex_error(
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character", _DNS1123_SUBDOMAIN_FMT, "example.com")
-
-
-def _max_len_error(n: int) -> str:
-    return f"must be no more than {n} bytes"
-
-
-def label_key_errors(key: str) -> list[str]:
-    """Why `key` is not a valid label key (empty when it is): `[prefix/]name` as apimachinery checks it."""
-    parts = key.split("/")
-    errs: list[str] = []
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            if len(prefix.encode()) > _SUBDOMAIN_MAX:
-                errs.append("prefix part " + _max_len_error(_SUBDOMAIN_MAX))
-            if not _SUBDOMAIN_RE.fullmatch(prefix):
-                errs.append("prefix part " + _SUBDOMAIN_REGEX_ERROR)
-    else:
-        return ["a valid label key " + _NAME_REGEX_ERROR
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif len(name.encode()) > _NAME_MAX:
-        errs.append("name part " + _max_len_error(_NAME_MAX))
-    if not _NAME_RE.fullmatch(name):
-        errs.append("name part " + _NAME_REGEX_ERROR)
-    return errs
-
-
-def label_value_errors(value: str) -> list[str]:
-    """Why `value` is not a valid label value (empty when it is)."""
-    errs: list[str] = []
-    if len(value.encode()) > _NAME_MAX:
-        errs.append(_max_len_error(_NAME_MAX))
-    if not _VALUE_RE.fullmatch(value):
-        errs.append(_VALUE_REGEX_ERROR)
-    return errs
+# Label keys and values follow apimachinery's IsQualifiedName and IsValidLabelValue.
+label_key_errors = names.qualified_name
+label_value_errors = names.label_value
 
 
 # -- label selectors ---------------------------------------------------------------------------

@@ -11,6 +11,33 @@ from fractions import Fraction
 from .. import quantity
 from . import decode, kinds, selectors
 from .errors import ApiError, FieldError, duplicate, forbidden, invalid, required, unsupported
+from .names import (
+    SUBDOMAIN_FMT,
+    config_map_key,
+    dns1035_label,
+    dns1123_label,
+    dns1123_subdomain,
+    label_value,
+    max_len_error,
+    port_name,
+    qualified_name,
+    range_error,
+    regex_error,
+)
+
+_PERCENT_FMT = "[0-9]+%"
+_WILDCARD_FMT = "\\*\\." + SUBDOMAIN_FMT
+_PERCENT_RE = re.compile(_PERCENT_FMT)
+_WILDCARD_RE = re.compile(_WILDCARD_FMT)
+_HTTP_PATH_RE = re.compile(r"[A-Za-z0-9/\-._~%!$&'()*+,;=:]+")
+_PERCENT_MSG = regex_error("a valid percent string must be a numeric string followed by an ending '%'",
+                            _PERCENT_FMT, "1%", "93%")
+_WILDCARD_MSG = regex_error("a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, "
+                             "which must consist of lower case alphanumeric characters, '-' or '.' and end with an "
+                             "alphanumeric character", _WILDCARD_FMT, "*.example.com")
+_ENV_NAME_MSG = "a valid environment variable name must consist only of printable ASCII characters other than '='"
+_NEGATIVE = "must be greater than or equal to 0"
+_IMMUTABLE = "field is immutable"
 
 Errors = list[FieldError]
 
@@ -87,151 +114,8 @@ def _too_long(path: str, limit: int) -> FieldError:
     return FieldError(path, "Too long", f"may not be more than {limit} bytes")
 
 
-# -- apimachinery's string formats -------------------------------------------------------------------
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    # apimachinery's RegexError, doubled spaces between examples included.
-    shown = " or ".join(f"'{e}', " for e in examples)
-    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
-
-
-def _max_len(n: int) -> str:
-    return f"must be no more than {n} characters"
-
-
-def _range_error(lo: int, hi: int) -> str:
-    return f"must be between {lo} and {hi}, inclusive"
-
-
-_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN_FMT = _LABEL_FMT + "(\\." + _LABEL_FMT + ")*"
-_DNS1035_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
-_QUALIFIED_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_LABEL_VALUE_FMT = "(" + _QUALIFIED_FMT + ")?"
-_CONFIG_KEY_FMT = "[-._a-zA-Z0-9]+"
-_PERCENT_FMT = "[0-9]+%"
-_WILDCARD_FMT = "\\*\\." + _SUBDOMAIN_FMT
-
-_LABEL_RE = re.compile(_LABEL_FMT)
-_SUBDOMAIN_RE = re.compile(_SUBDOMAIN_FMT)
-_DNS1035_RE = re.compile(_DNS1035_FMT)
-_QUALIFIED_RE = re.compile(_QUALIFIED_FMT)
-_LABEL_VALUE_RE = re.compile(_LABEL_VALUE_FMT)
-_CONFIG_KEY_RE = re.compile(_CONFIG_KEY_FMT)
-_PERCENT_RE = re.compile(_PERCENT_FMT)
-_WILDCARD_RE = re.compile(_WILDCARD_FMT)
-_PORT_NAME_RE = re.compile("[-a-z0-9]+")
-_HTTP_PATH_RE = re.compile(r"[A-Za-z0-9/\-._~%!$&'()*+,;=:]+")
-
-_LABEL_MSG = _regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-                          "and must start and end with an alphanumeric character", _LABEL_FMT, "my-name", "123-abc")
-_SUBDOMAIN_MSG = _regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-                              "'-' or '.', and must start and end with an alphanumeric character",
-                              _SUBDOMAIN_FMT, "example.com")
-_DNS1035_MSG = _regex_error("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "
-                            "an alphabetic character, and end with an alphanumeric character",
-                            _DNS1035_FMT, "my-name", "abc-123")
-_QUALIFIED_MSG = _regex_error("must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                              "with an alphanumeric character", _QUALIFIED_FMT, "MyName", "my.name", "123-abc")
-_LABEL_VALUE_MSG = _regex_error("a valid label must be an empty string or consist of alphanumeric characters, "
-                                "'-', '_' or '.', and must start and end with an alphanumeric character",
-                                _LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
-_CONFIG_KEY_MSG = _regex_error("a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
-                               _CONFIG_KEY_FMT, "key.name", "KEY_NAME", "key-name")
-_PERCENT_MSG = _regex_error("a valid percent string must be a numeric string followed by an ending '%'",
-                            _PERCENT_FMT, "1%", "93%")
-_WILDCARD_MSG = _regex_error("a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, "
-                             "which must consist of lower case alphanumeric characters, '-' or '.' and end with an "
-                             "alphanumeric character", _WILDCARD_FMT, "*.example.com")
-_ENV_NAME_MSG = "a valid environment variable name must consist only of printable ASCII characters other than '='"
-_NEGATIVE = "must be greater than or equal to 0"
-_IMMUTABLE = "field is immutable"
-
-
-@functools.lru_cache(maxsize=8192)
-def dns1123_label(value: str) -> tuple[str, ...]:
-    errs = [_max_len(63)] if len(value) > 63 else []
-    if not _LABEL_RE.fullmatch(value):
-        errs.append("must not contain dots" if _SUBDOMAIN_RE.fullmatch(value) else _LABEL_MSG)
-    return tuple(errs)
-
-
-def dns1123_subdomain(value: str) -> tuple[str, ...]:
-    errs = [_max_len(253)] if len(value) > 253 else []
-    if not _SUBDOMAIN_RE.fullmatch(value):
-        errs.append(_SUBDOMAIN_MSG)
-    return tuple(errs)
-
-
-def dns1035_label(value: str) -> tuple[str, ...]:
-    errs = [_max_len(63)] if len(value) > 63 else []
-    if not _DNS1035_RE.fullmatch(value):
-        errs.append(_DNS1035_MSG)
-    return tuple(errs)
-
-
-@functools.lru_cache(maxsize=8192)
-def qualified_name(value: str) -> tuple[str, ...]:
-    """IsQualifiedName: `[prefix/]name`, the rule for label keys, annotation keys and resource names."""
-    parts = value.split("/")
-    errs: list[str] = []
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            errs.extend("prefix part " + msg for msg in dns1123_subdomain(prefix))
-    else:
-        return ("a qualified name " + _QUALIFIED_MSG
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",)
-    if not name:
-        errs.append("name part must be non-empty")
-    elif len(name) > 63:
-        errs.append("name part " + _max_len(63))
-    if not _QUALIFIED_RE.fullmatch(name):
-        errs.append("name part " + _QUALIFIED_MSG)
-    return tuple(errs)
-
-
-@functools.lru_cache(maxsize=8192)
-def label_value(value: str) -> tuple[str, ...]:
-    errs = [_max_len(63)] if len(value) > 63 else []
-    if not _LABEL_VALUE_RE.fullmatch(value):
-        errs.append(_LABEL_VALUE_MSG)
-    return tuple(errs)
-
-
-def config_map_key(value: str) -> tuple[str, ...]:
-    errs = [_max_len(253)] if len(value) > 253 else []
-    if not _CONFIG_KEY_RE.fullmatch(value):
-        errs.append(_CONFIG_KEY_MSG)
-    if value == ".":
-        errs.append("must not be '.'")
-    elif value == "..":
-        errs.append("must not be '..'")
-    elif value.startswith(".."):
-        errs.append("must not start with '..'")
-    return tuple(errs)
-
-
-def port_name(value: str) -> tuple[str, ...]:
-    errs = [_max_len(15)] if len(value) > 15 else []
-    if not _PORT_NAME_RE.fullmatch(value):
-        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
-    if not any("a" <= c <= "z" for c in value):
-        errs.append("must contain at least one letter (a-z)")
-    if "--" in value:
-        errs.append("must not contain consecutive hyphens")
-    if value[:1] == "-" or value[-1:] == "-":
-        errs.append("must not begin or end with a hyphen")
-    return tuple(errs)
-
-
 def _port_number(value: object) -> tuple[str, ...]:
-    return () if isinstance(value, int) and 1 <= value <= 65535 else (_range_error(1, 65535),)
+    return () if isinstance(value, int) and 1 <= value <= 65535 else (range_error(1, 65535),)
 
 
 def _masked(prefix: str) -> str:
@@ -736,7 +620,7 @@ def _container_common(errs: Errors, path: str, c: dict, volumes: dict[str, dict]
         for key in ("runAsUser", "runAsGroup"):
             value = security.get(key)
             if value is not None and not 0 <= value <= 2147483647:
-                errs.append(invalid(f"{path}.securityContext.{key}", value, _range_error(0, 2147483647)))
+                errs.append(invalid(f"{path}.securityContext.{key}", value, range_error(0, 2147483647)))
 
 
 def _host_port_conflicts(errs: Errors, path: str, containers: list, seen: set[str]) -> None:
@@ -934,7 +818,7 @@ def _pod_spec(errs: Errors, path: str, spec: dict, is_pod: bool) -> None:
     for key in ("runAsUser", "runAsGroup", "fsGroup"):
         value = security.get(key)
         if value is not None and not 0 <= value <= 2147483647:
-            errs.append(invalid(f"{path}.securityContext.{key}", value, _range_error(0, 2147483647)))
+            errs.append(invalid(f"{path}.securityContext.{key}", value, range_error(0, 2147483647)))
     _affinity(errs, f"{path}.affinity", spec.get("affinity"))
     if dns_policy == "None":
         dns_config = spec.get("dnsConfig")
@@ -947,7 +831,7 @@ def _pod_spec(errs: Errors, path: str, spec: dict, is_pod: bool) -> None:
     _names(errs, path, spec, ("serviceAccountName", "nodeName"), dns1123_subdomain)
     deadline = spec.get("activeDeadlineSeconds")
     if deadline is not None and not 1 <= deadline <= 2147483647:
-        errs.append(invalid(f"{path}.activeDeadlineSeconds", deadline, _range_error(1, 2147483647)))
+        errs.append(invalid(f"{path}.activeDeadlineSeconds", deadline, range_error(1, 2147483647)))
     _names(errs, path, spec, ("hostname", "subdomain"), dns1123_label)
     _tolerations(errs, f"{path}.tolerations", spec.get("tolerations"))
     _names(errs, path, spec, ("priorityClassName",), dns1123_subdomain)
@@ -1010,7 +894,7 @@ def _pod_update(errs: Errors, spec: dict, old: dict) -> None:
     deadline, old_deadline = spec.get("activeDeadlineSeconds"), old.get("activeDeadlineSeconds")
     if deadline is not None:
         if not 0 <= deadline <= 2147483647:
-            errs.append(invalid("spec.activeDeadlineSeconds", deadline, _range_error(0, 2147483647)))
+            errs.append(invalid("spec.activeDeadlineSeconds", deadline, range_error(0, 2147483647)))
             return
         if old_deadline is not None and old_deadline < deadline:
             errs.append(invalid("spec.activeDeadlineSeconds", deadline, "must be less than or equal to previous value"))
@@ -1606,7 +1490,7 @@ def _ingress(errs: Errors, obj: dict, old: dict | None) -> None:
                 errs.append(invalid(f"{rpath}.host", host, "must be a DNS name, not an IP address"))
             if "*" in host:
                 if len(host) > 253:
-                    errs.append(invalid(f"{rpath}.host", host, _max_len(253)))
+                    errs.append(invalid(f"{rpath}.host", host, max_len_error(253)))
                 if not _WILDCARD_RE.fullmatch(host):
                     errs.append(invalid(f"{rpath}.host", host, _WILDCARD_MSG))
             else:
