@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import dataclass, field
 
@@ -26,6 +27,12 @@ from .node.machine import Machine
 from .profiles import Profile, get_profile
 from .scheduler.scheduler import Scheduler
 from .store import Store
+
+# The engine keeps a large heap of long-lived, acyclic objects (frozen API objects shared by the store
+# and informers): reference counting frees them, and CPython's default cyclic-GC cadence (a young
+# collection every 700 allocations, full passes as the heap grows) spent about a third of the run
+# re-scanning them. A larger young generation keeps the collector for what it is for.
+GC_GEN0_THRESHOLD = 50_000
 
 CONTROL_PLANE_ROLE = "control-plane"
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
@@ -73,6 +80,9 @@ class Cluster:
 
     def __init__(self, nodes: list[NodeConfig] | None = None, profile: str | Profile = "fast", seed: int = 1,
                  controllers: tuple = CONTROLLERS):
+        threshold, *older = gc.get_threshold()
+        if threshold < GC_GEN0_THRESHOLD:
+            gc.set_threshold(GC_GEN0_THRESHOLD, *older)
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
         self.seed = seed
         self.clock = Clock()

@@ -29,10 +29,10 @@ class EventRecorder:
         self.api = api
         self.component = component
         self.host = host
-        self._spam: OrderedDict[str, list[float]] = OrderedDict()  # uid → [tokens, last refill]
-        # (uid, fieldPath, type, reason) → [window start, message hash(es) seen, hash of the last
-        # recorded message, (namespace, name) of the Event that holds it]
-        self._series: OrderedDict[tuple, list] = OrderedDict()
+        self._spam: OrderedDict[str, tuple[float, float]] = OrderedDict()  # uid → (tokens, last refill)
+        # (uid, fieldPath, type, reason) → (window start, message hash(es) seen, hash of the last
+        # recorded message, (namespace, name) of the Event that holds it)
+        self._series: OrderedDict[tuple, tuple] = OrderedDict()
 
     def event(self, obj: dict, type_: str, reason: str, message: str, field_path: str | None = None) -> None:
         meta = obj["metadata"]
@@ -41,14 +41,16 @@ class EventRecorder:
         if not self._allow(uid, now):
             return
         key = (uid, field_path, type_, reason)
+        # Entries are tuples, replaced rather than mutated: a tuple of plain values drops out of the
+        # cyclic garbage collector's tracking, and a cluster's recorders hold hundreds of thousands.
         series = self._series.get(key)
         digest = hash(message)
         if series is None or now - series[0] > AGGREGATE_WINDOW:
-            series = [now, digest, None, None]
+            series = (now, digest, None, None)
         elif series[1] != digest:  # a single hash, or a set once messages differ (most never do)
             hashes = series[1] if isinstance(series[1], set) else {series[1]}
             hashes.add(digest)
-            series[1] = hashes
+            series = (series[0], hashes, series[2], series[3])
         _remember(self._series, key, series)
         aggregated = isinstance(series[1], set) and len(series[1]) >= AGGREGATE_MAX_EVENTS
         identity = None if aggregated else digest
@@ -58,20 +60,17 @@ class EventRecorder:
             return
         created = self._create(obj, type_, reason, message, field_path)
         if created is not None:
-            series[2], series[3] = identity, created
+            self._series[key] = (series[0], series[1], identity, created)
 
     def _allow(self, uid: str, now: float) -> bool:
         bucket = self._spam.get(uid)
         if bucket is None:
-            bucket = [float(SPAM_BURST), now]
+            tokens = float(SPAM_BURST)
         else:
-            bucket[0] = min(SPAM_BURST, bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS)
-            bucket[1] = now
-        _remember(self._spam, uid, bucket)
-        if bucket[0] < 1:
-            return False
-        bucket[0] -= 1
-        return True
+            tokens = min(SPAM_BURST, bucket[0] + (now - bucket[1]) / SPAM_REFILL_SECONDS)
+        allowed = tokens >= 1
+        _remember(self._spam, uid, (tokens - 1 if allowed else tokens, now))
+        return allowed
 
     def _bump(self, seen: tuple[str, str], message: str) -> bool:
         """An exact repeat (or another combined event): count it on the existing Event."""

@@ -109,7 +109,9 @@ class Store:
         self._sorted_groups: dict[str, list[str]] = {}
         self._log: list[Event] = []
         self._log_revs: list[int] = []
-        self._key_revs: dict[str, list[int]] = {}
+        # Per-key revisions, as tuples: there is one per key ever written (every Event is a key) and a
+        # tuple of ints drops out of the cyclic garbage collector's tracking; compaction bounds their length.
+        self._key_revs: dict[str, tuple[int, ...]] = {}
         self._watchers: list[_Watcher] = []
         self._leases: dict[int, Lease] = {}
         self._next_lease = 1
@@ -279,7 +281,7 @@ class Store:
     def _record(self, event: Event) -> None:
         self._log.append(event)
         self._log_revs.append(event.revision)
-        self._key_revs.setdefault(event.key, []).append(event.revision)
+        _append_rev(self._key_revs, event.key, event.revision)
         for w in self._watchers:
             if w.active and w.wants(event.key):
                 w.callback(event)
@@ -410,7 +412,7 @@ class Store:
                     store._kvs.pop(key, None)
                 store._log.append(Event(rec["event"], key, rec["rev"], kv, prev))
                 store._log_revs.append(rec["rev"])
-                store._key_revs.setdefault(key, []).append(rec["rev"])
+                _append_rev(store._key_revs, key, rec["rev"])
         for key in store._kvs:
             store._index_key(key, True)
         store.revision = header["revision"]
@@ -424,6 +426,10 @@ class Store:
         if store._leases:
             store._arm_lease_timer()
         return store
+
+
+def _append_rev(key_revs: dict[str, tuple[int, ...]], key: str, revision: int) -> None:
+    key_revs[key] = key_revs.get(key, ()) + (revision,)
 
 
 def _group_of(key: str) -> str | None:

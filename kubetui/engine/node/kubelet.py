@@ -99,6 +99,14 @@ def _terminated(c: Container) -> dict:
     return term
 
 
+def _unchanged(prev: dict | None, new: dict) -> dict:
+    """`prev` when `new` is the same value (keys in the same order, so it serializes the same): an
+    unchanged condition is shared between a pod's versions instead of being stored again."""
+    if prev is not None and prev == new and list(prev) == list(new):
+        return prev
+    return new
+
+
 def pod_phase(spec: dict, init_statuses: list[dict], statuses: list[dict], initialized: bool,
               pod_is_terminal: bool) -> str:
     """The kubelet's getPhase: Pending until initialized and every container started, Running while
@@ -212,6 +220,7 @@ class Kubelet:
         runtime.on_exit = self._on_container_exit
         self.timers = timers
         self.node_ip = node_ip
+        self._host_ips = [{"ip": node_ip}]  # shared by every pod status this kubelet writes (frozen)
         self.recorder = EventRecorder(ctx.api, "kubelet", host=config.name)
         self.capacity = {"cpu": cpu_millis(config.cpu), "memory": to_bytes(config.memory), "pods": int(config.pods)}
         self.machine_id = f"{ctx.rng.getrandbits(128):032x}"
@@ -859,7 +868,8 @@ class Kubelet:
                        if not (s["state"].get("terminated", {}).get("exitCode") == 0 or (cs.sidecar and s["started"]))]
             initialized = ("False", "ContainersNotInitialized",
                            f"containers with incomplete status: [{' '.join(pending)}]")
-        previous = {c.get("type"): c for c in old.get("conditions") or ()}
+        old_conditions = old.get("conditions") or ()
+        previous = {c.get("type"): c for c in old_conditions}
         conditions = []
         for type_, (value, reason, message) in (
                 ("PodReadyToStartContainers", ("True" if sandbox_ready else "False", "", "")),
@@ -873,15 +883,17 @@ class Kubelet:
                 cond["reason"] = reason
             if message:
                 cond["message"] = message
-            conditions.append(cond)
-        conditions.extend(c for c in old.get("conditions") or () if c.get("type") not in _KUBELET_CONDITIONS)
+            conditions.append(_unchanged(prev, cond))
+        conditions.extend(c for c in old_conditions if c.get("type") not in _KUBELET_CONDITIONS)
+        if len(conditions) == len(old_conditions) and all(a is b for a, b in zip(conditions, old_conditions)):
+            conditions = old["conditions"]
         status["conditions"] = conditions
         status["hostIP"] = self.node_ip
-        status["hostIPs"] = [{"ip": self.node_ip}]
+        status["hostIPs"] = self._host_ips
         ip = w.sandbox.ip if w.sandbox is not None else old.get("podIP")
         if ip:
             status["podIP"] = ip
-            status["podIPs"] = [{"ip": ip}]
+            status["podIPs"] = old["podIPs"] if old.get("podIP") == ip and "podIPs" in old else [{"ip": ip}]
         status["startTime"] = w.start_time
         if init_statuses:
             status["initContainerStatuses"] = init_statuses

@@ -293,6 +293,8 @@ class SpreadCycle:
         total = np.zeros(len(slots), float)
         for c in self.soft:
             col = table.column(c.key)
+            if not table.column_values[c.key]:
+                continue  # no node has this topology key (often the default zone constraint): it adds 0 everywhere
             counts = self.index.counts(self.info.namespace, c.selector)
             node_col = col[slots]
             has = node_col >= 0
