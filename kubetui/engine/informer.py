@@ -21,6 +21,15 @@ def index_by_namespace(obj: dict) -> tuple[str, ...]:
     return (ns,) if ns else ()
 
 
+def index_by_label_pair(obj: dict) -> tuple[str, ...]:
+    """`namespace/key=value` for every label: the objects of a namespace an equality selector can match."""
+    labels = obj["metadata"].get("labels")
+    if not labels:
+        return ()
+    ns = obj["metadata"].get("namespace", "")
+    return tuple(f"{ns}/{k}={v}" for k, v in labels.items())
+
+
 def index_by_controller_uid(obj: dict) -> tuple[str, ...]:
     refs = obj["metadata"].get("ownerReferences")
     if refs:
@@ -162,5 +171,6 @@ class InformerFactory:
             inf.add_indexer("namespace", index_by_namespace)
             if resource == "pods":
                 inf.add_indexer("nodeName", index_by_node)
+                inf.add_indexer("labels", index_by_label_pair)
             inf.add_indexer("controller", index_by_controller_uid)
         return inf

@@ -110,7 +110,11 @@ class SpreadIndex:
         arr = np.zeros(self.table.cap, np.int64)
         if not selector.empty:
             slot_of = self.table.slot_of
-            for pkey in self.pods.index_keys("namespace", namespace):
+            pairs = selector.equality_pairs()
+            # Only pods carrying one of the selector's required labels can match: start from those.
+            candidates = (self.pods.index_keys("labels", f"{namespace}/{pairs[0][0]}={pairs[0][1]}") if pairs
+                          else self.pods.index_keys("namespace", namespace))
+            for pkey in candidates:
                 pod = self.pods.get(pkey)
                 node = _counted_node(pod)
                 if node is not None and node in slot_of and selector.matches(pod["metadata"].get("labels")):
