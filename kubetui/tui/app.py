@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import importlib
 import time
+from pathlib import Path
 from typing import Callable
 
 from textual.app import App, ComposeResult
+from textual.screen import ModalScreen
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Tree
 
+from ..data import data_dir
+from ..engine.api import kinds
 from ..engine.api.errors import ApiError
 from ..engine.cluster import NodeConfig
 from ..live import LiveRunner
+from ..scenario.loader import ScenarioError, load_scenario
+from ..scenario.yamlsrc import SourceError, load_documents
+from . import commands as cmd
 from . import keymap as keys
 from .model import RESOURCES, ClusterModel
 from .themes import DEFAULT_THEME, STATUS_VARIABLES, load_themes
+from .widgets.commandline import CommandLine
 from .widgets.dialogs import ConfirmDialog, HelpScreen
 from .widgets.events import EventsPane
 from .widgets.header import ClusterHeader, speed_text
@@ -27,11 +35,14 @@ REFRESH_HZ = 10
 TICK_HZ = 20
 SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")
 # Actions that act on the main screen's selection; other screens bring their own keys.
+PANES = ("nodes", "pods", "events", "workloads")  # the Tab order of the main screen
 SELECTION_ACTIONS = {"kill", "crash", "restart_node", "cordon", "drain", "scale", "rollout_undo", "describe",
                      "explain", "edit", "filter", "sort", "sort_reverse"}
 HELP_NOTES = """Panes: nodes (enter expands a node to its pods), workloads & services, pods, events.
 The selected thing is the cursor line of the focused pane (or of the pane focused last).
 Pod list: click a column title to sort by it; `/` then `-l app=web` filters by labels.
+`:` opens the command line (kubectl-like: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo,
+load, speed, theme, quit); tab completes commands, resources and names; up/down walk the history.
 Screens: 2 network map, 3 etcd browser, 4 YAML editor, 5 events timeline; 1 comes back here."""
 
 
@@ -60,6 +71,7 @@ class KubetuiApp(App):
         self._last_wall = 0.0
         self._shown_version = -1
         self._shown_second = -1
+        self._swapping = False
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(STATUS_VARIABLES)
@@ -76,6 +88,7 @@ class KubetuiApp(App):
                                   id="filter")
                 yield PodList(self.model, clock, id="pods")
                 yield EventsPane(self.model, clock, id="events")
+        yield CommandLine(CompletionNames(self), id="command")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -85,15 +98,18 @@ class KubetuiApp(App):
             self.set_keymap(self.user_keymap)
         if problems:
             self.notify("\n".join(problems), title="Keymap problems", severity="warning", timeout=10)
+        self._init_panes()
+        self.set_interval(1 / REFRESH_HZ, self.refresh_views)
+        if self.live:
+            self._last_wall = time.monotonic()
+            self.set_interval(1 / TICK_HZ, self._tick)
+
+    def _init_panes(self) -> None:
         self.query_one("#nodes", NodeTree).border_title = "Nodes"
         self.query_one("#workloads", WorkloadList).border_title = "Workloads & Services"
         self.query_one("#events", EventsPane).border_title = "Events (newest first)"
         self.refresh_views(force=True)
         self.query_one("#nodes", NodeTree).focus()
-        self.set_interval(1 / REFRESH_HZ, self.refresh_views)
-        if self.live:
-            self._last_wall = time.monotonic()
-            self.set_interval(1 / TICK_HZ, self._tick)
 
     def on_unmount(self) -> None:
         self.model.close()
@@ -131,6 +147,8 @@ class KubetuiApp(App):
 
     def refresh_views(self, force: bool = False) -> None:
         """Pull what changed from the model into the widgets (at most REFRESH_HZ times a second)."""
+        if self._swapping or not self.is_running:  # widgets are being replaced, or the app is closing
+            return
         dirty = self.model.take_dirty()
         if force:
             dirty = set(RESOURCES)
@@ -199,14 +217,16 @@ class KubetuiApp(App):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in SELECTION_ACTIONS and len(self.screen_stack) > 1:
             return False
-        if action == "toggle_pause" and isinstance(self.focused, Input):
+        if action == "command_mode" and isinstance(self.screen, ModalScreen):
+            return False
+        if action in ("toggle_pause", "focus_pane") and isinstance(self.focused, Input):
             return False
         return True
 
     # -- doing things --------------------------------------------------------------------------
 
     def _do(self, title: str, message: str, fn: Callable[[], str | None], destructive: bool = True,
-            action_label: str = "Yes") -> None:
+            action_label: str = "Yes", confirm: bool = True) -> None:
         """Run `fn` (after confirmation when destructive and confirmations are on); report in a toast."""
         def run(confirmed: bool | None) -> None:
             if not confirmed:
@@ -222,7 +242,7 @@ class KubetuiApp(App):
                 self.notify(result, title=title, timeout=4)
             self.refresh_views()
 
-        if destructive and self.confirm:
+        if destructive and self.confirm and confirm:
             self.push_screen(ConfirmDialog(title, message, action_label), run)
         else:
             run(True)
@@ -239,27 +259,33 @@ class KubetuiApp(App):
         if sel is None:
             self.notify("select a node or a pod first", severity="warning", timeout=3)
         elif sel[0] == "node":
-            name = sel[1]
-            lease = self._lease_seconds(name)
-            when = f"in ~{lease} s, when its lease expires" if lease else "when its lease expires"
-            pods = len(self.model.pods_on(name))
-            self._do(f"Power off {name}",
-                     f"Power off machine {name}? Its kubelet stops; the control plane will notice {when}, mark "
-                     f"it NotReady, taint it, and later evict its {pods} pod{'s' if pods != 1 else ''} so their "
-                     f"controllers recreate them on other nodes.",
-                     lambda: self.client.kill_node(name) or f"machine {name} powered off", action_label="Power off")
+            self._kill_node(sel[1])
         elif sel[0] == "pod":
-            _, ns, name = sel
-            pod = self.model.pods().get(f"{ns}/{name}")
-            ref = next((r for r in (pod or {"metadata": {}})["metadata"].get("ownerReferences") or ()
-                        if r.get("controller")), None)
-            after = (f"Its {ref['kind']} {ref['name']} will create a replacement." if ref
-                     else "It has no controller, so nothing replaces it.")
-            self._do(f"Delete pod {name}",
-                     f"Delete pod {ns}/{name} now (kubectl delete --now: 1 s grace period)? {after}",
-                     lambda: self.client.kill_pod(name, ns) and f"pod {ns}/{name} deleted", action_label="Delete")
+            self._kill_pod(sel[1], sel[2])
         else:
             self.notify("x kills a node or a pod; select one first", severity="warning", timeout=3)
+
+    def _kill_node(self, name: str, confirm: bool = True) -> None:
+        lease = self._lease_seconds(name)
+        when = f"in ~{lease} s, when its lease expires" if lease else "when its lease expires"
+        pods = len(self.model.pods_on(name))
+        self._do(f"Power off {name}",
+                 f"Power off machine {name}? Its kubelet stops; the control plane will notice {when}, mark "
+                 f"it NotReady, taint it, and later evict its {pods} pod{'s' if pods != 1 else ''} so their "
+                 f"controllers recreate them on other nodes.",
+                 lambda: self.client.kill_node(name) or f"machine {name} powered off", action_label="Power off",
+                 confirm=confirm)
+
+    def _kill_pod(self, ns: str, name: str, confirm: bool = True) -> None:
+        pod = self.model.pods().get(f"{ns}/{name}")
+        ref = next((r for r in (pod or {"metadata": {}})["metadata"].get("ownerReferences") or ()
+                    if r.get("controller")), None)
+        after = (f"Its {ref['kind']} {ref['name']} will create a replacement." if ref
+                 else "It has no controller, so nothing replaces it.")
+        self._do(f"Delete pod {name}",
+                 f"Delete pod {ns}/{name} now (kubectl delete --now: 1 s grace period)? {after}",
+                 lambda: self.client.kill_pod(name, ns) and f"pod {ns}/{name} deleted", action_label="Delete",
+                 confirm=confirm)
 
     def action_crash(self) -> None:
         sel = self._need("pod")
@@ -295,24 +321,28 @@ class KubetuiApp(App):
         sel = self._need("node")
         if sel:
             name = sel[1]
-            cordoned = bool((self.model.nodes().get(name, {}).get("spec") or {}).get("unschedulable"))
-            verb = "uncordon" if cordoned else "cordon"
-            self._do(f"{verb.capitalize()} {name}", "",
-                     lambda: self.client.cordon(name, unschedulable=not cordoned) and
-                     f"node/{name} {verb}ed: {'new pods may be scheduled there' if cordoned else 'no new pods will be scheduled there'}",
-                     destructive=False)
+            self._cordon(name, not (self.model.nodes().get(name, {}).get("spec") or {}).get("unschedulable"))
+
+    def _cordon(self, name: str, unschedulable: bool) -> None:
+        verb = "cordon" if unschedulable else "uncordon"
+        effect = "no new pods will be scheduled there" if unschedulable else "new pods may be scheduled there"
+        self._do(f"{verb.capitalize()} {name}", "",
+                 lambda: self.client.cordon(name, unschedulable=unschedulable) and f"node/{name} {verb}ed: {effect}",
+                 destructive=False)
 
     def action_drain(self) -> None:
         sel = self._need("node")
         if sel:
-            name = sel[1]
-            pods = len(self.model.pods_on(name))
-            self._do(f"Drain {name}",
-                     f"Drain node {name}? It is cordoned, then its {pods} pod{'s' if pods != 1 else ''} are evicted "
-                     f"(DaemonSet pods stay); their controllers recreate them on other nodes. Pods without a "
-                     f"controller make the drain fail instead.",
-                     lambda: f"node/{name} drained: evicted {len(self.client.drain(name))} pods",
-                     action_label="Drain")
+            self._drain(sel[1])
+
+    def _drain(self, name: str, confirm: bool = True) -> None:
+        pods = len(self.model.pods_on(name))
+        self._do(f"Drain {name}",
+                 f"Drain node {name}? It is cordoned, then its {pods} pod{'s' if pods != 1 else ''} are evicted "
+                 f"(DaemonSet pods stay); their controllers recreate them on other nodes. Pods without a "
+                 f"controller make the drain fail instead.",
+                 lambda: f"node/{name} drained: evicted {len(self.client.drain(name))} pods",
+                 action_label="Drain", confirm=confirm)
 
     def _workload(self, kinds: tuple[str, ...]) -> tuple[str, str, str] | None:
         """The selected workload of one of `kinds`, or the owner of the selected pod."""
@@ -344,11 +374,15 @@ class KubetuiApp(App):
         target = self._workload(("deployments",))
         if target:
             _, ns, name = target
-            self._do(f"Roll back {name}",
-                     f"Roll back deployment {ns}/{name} to its previous revision? Its pod template is replaced "
-                     f"and a rolling update replaces the pods.",
-                     lambda: self.client.rollout_undo(name, ns) and f"deployment/{name} rolled back",
-                     action_label="Roll back")
+            self._rollout_undo(ns, name)
+
+    def _rollout_undo(self, ns: str, name: str, to_revision: int = 0, confirm: bool = True) -> None:
+        which = f"revision {to_revision}" if to_revision else "its previous revision"
+        self._do(f"Roll back {name}",
+                 f"Roll back deployment {ns}/{name} to {which}? Its pod template is replaced "
+                 f"and a rolling update replaces the pods.",
+                 lambda: self.client.rollout_undo(name, ns, to_revision) and f"deployment/{name} rolled back",
+                 action_label="Roll back", confirm=confirm)
 
     # -- clock keys ----------------------------------------------------------------------------
 
@@ -479,6 +513,160 @@ class KubetuiApp(App):
                 return
             self._open(self._screen("editor").EditorScreen(self.client, obj=obj))
 
+    # -- panes and the command line -------------------------------------------------------------
+
+    def action_focus_pane(self, step: int) -> None:
+        """Tab on the main screen walks nodes → pods → events → workloads; elsewhere, the focus chain."""
+        focused = self.focused
+        if len(self.screen_stack) > 1 or focused is None or focused.id not in PANES:
+            (self.screen.focus_next if step > 0 else self.screen.focus_previous)()
+            return
+        self.query_one(f"#{PANES[(PANES.index(focused.id) + step) % len(PANES)]}").focus()
+
+    def action_command_mode(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.query_one("#command", CommandLine).open()
+
+    def on_command_line_closed(self, event: CommandLine.Closed) -> None:
+        if len(self.screen_stack) == 1 and (self.focused is None or self.focused.id == "command-input"):
+            (self._last_pane or self.query_one("#nodes")).focus()
+
+    async def on_command_line_submitted(self, event: CommandLine.Submitted) -> None:
+        line = self.query_one("#command", CommandLine)
+        try:
+            then = self._prepare(cmd.parse(event.value))
+        except cmd.CommandError as exc:
+            line.fail(str(exc))
+            return
+        except ApiError as exc:
+            line.fail(f"Error from server ({exc.reason}): {exc.message}")
+            return
+        line.succeed(event.value)
+        if then is not None:
+            await then()
+
+    def _prepare(self, command: cmd.Command):
+        """Check the command against the cluster and do what can fail (errors keep the typed line); returns
+        what is left to do once the command line has closed (an async callable), or None."""
+        if isinstance(command, cmd.Get):
+            from .screens.get import get_text  # the screen module loads only when first used
+
+            get_text(self.client, command.resource, command.name, command.namespace, command.all_namespaces)
+            return self._later(self._screen("get").GetScreen(self.client, command.resource, command.name,
+                                                             command.namespace, command.all_namespaces))
+        if isinstance(command, cmd.Describe):
+            self.client.get(command.resource, command.name, command.namespace)
+            return self._later(self._screen("describe").DescribeScreen(self.client, command.resource, command.name,
+                                                                       command.namespace))
+        if isinstance(command, cmd.Scale):
+            self.client.scale(command.resource, command.name, command.replicas, command.namespace)
+            return self._say(f"{kinds.by_plural(command.resource).singular}/{command.name} scaled to "
+                             f"{command.replicas}", "Scale")
+        if isinstance(command, cmd.Delete):
+            return self._prepare_delete(command)
+        if isinstance(command, cmd.Apply):
+            done = apply_file(self.client, command.path)
+            return self._say("applied " + ", ".join(done), "Apply")
+        if isinstance(command, cmd.Kill):
+            if command.what == "node":
+                self._require_node(command.name)
+                return self._run(lambda: self._kill_node(command.name, command.confirm))
+            self.client.get("pods", command.name, command.namespace)
+            return self._run(lambda: self._kill_pod(command.namespace, command.name, command.confirm))
+        if isinstance(command, cmd.Cordon):
+            self._require_node(command.node)
+            return self._run(lambda: self._cordon(command.node, command.unschedulable))
+        if isinstance(command, cmd.Drain):
+            self._require_node(command.node)
+            return self._run(lambda: self._drain(command.node, command.confirm))
+        if isinstance(command, cmd.RolloutUndo):
+            self.client.get("deployments", command.name, command.namespace)
+            return self._run(lambda: self._rollout_undo(command.namespace, command.name, command.to_revision,
+                                                        command.confirm))
+        if isinstance(command, cmd.Load):
+            return self._prepare_load(command.scenario)
+        if isinstance(command, cmd.Speed):
+            self.runner.speed = command.value
+            self._show_header()
+            return self._say(f"speed {speed_text(self.runner.speed)}", None)
+        if isinstance(command, cmd.Theme):
+            if command.name not in self.available_themes:
+                raise cmd.CommandError(f'no theme "{command.name}"; themes: '
+                                       + ", ".join(self.kubetui_themes or sorted(self.available_themes)))
+            self.theme = command.name
+            self.refresh_views(force=True)
+            return self._say(f"theme: {command.name}", None)
+        if isinstance(command, cmd.Quit):
+            return self._run(self.exit)
+        raise cmd.CommandError(f"{command} is not handled")
+
+    def _require_node(self, name: str) -> None:
+        if name not in self.model.nodes():
+            raise cmd.CommandError(f'no node "{name}"; nodes: ' + ", ".join(sorted(self.model.nodes())))
+
+    @staticmethod
+    def _run(fn: Callable[[], object]):
+        async def later() -> None:
+            fn()
+        return later
+
+    def _later(self, screen):
+        return self._run(lambda: self._open(screen))
+
+    def _say(self, message: str, title: str | None):
+        def say() -> None:
+            self.notify(message, title=title or "", timeout=4)
+            self.refresh_views()
+        return self._run(say)
+
+    def _prepare_delete(self, command: cmd.Delete):
+        kind = kinds.by_plural(command.resource)
+        self.client.get(command.resource, command.name, command.namespace)
+        where = f"{command.namespace}/" if command.namespace else ""
+        if kind.plural == "pods":
+            after = "It terminates gracefully; a controller that owns it creates a replacement."
+        else:
+            after = "Objects it owns are deleted by the garbage collector."
+        return self._run(lambda: self._do(
+            f"Delete {kind.singular} {command.name}", f"Delete {kind.singular} {where}{command.name}? {after}",
+            lambda: self.client.delete(command.resource, command.name, command.namespace) and
+            f"{kind.singular}/{command.name} deleted", action_label="Delete", confirm=command.confirm))
+
+    def _prepare_load(self, name: str):
+        from ..cli import UnknownScenario, resolve_scenario  # the command line sits above the TUI
+        from ..scenario.runner import start
+
+        try:
+            run = start(load_scenario(resolve_scenario(name)))
+        except (ScenarioError, UnknownScenario) as exc:
+            raise cmd.CommandError(str(exc)) from None
+
+        async def swap() -> None:
+            await self.load_run(run)
+            self.notify(f"scenario {run.loaded.name} loaded", title="Load", timeout=4)
+        return swap
+
+    async def load_run(self, run) -> None:
+        """Replace the running cluster with a started ScenarioRun: new client, model and runner, fresh panes."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        history = self.query_one("#command", CommandLine).history
+        self.model.close()
+        self.client = run.client
+        self.runner = LiveRunner(run.client, speed=self.runner.speed, paused=self.runner.paused)
+        self.model = ClusterModel(run.client)
+        self.scenario_name = run.loaded.name
+        self._last_pane = None
+        self._shown_second = -1
+        self._swapping = True
+        try:
+            await self.recompose()
+        finally:
+            self._swapping = False
+        self.query_one("#command", CommandLine).history = history
+        self._init_panes()
+
     # -- help ----------------------------------------------------------------------------------
 
     def help_rows(self) -> list[tuple[str, str, str]]:
@@ -487,6 +675,75 @@ class KubetuiApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows(), HELP_NOTES))
+
+
+class CompletionNames:
+    """What the command line completes, read from the app's current model and client."""
+
+    def __init__(self, app: KubetuiApp):
+        self.app = app
+
+    def names(self, resource: str, namespace: str | None) -> list[str]:
+        objects = self.app.model.objects.get(resource)
+        if objects is not None and resource != "events":
+            if namespace is None:
+                return list(objects)
+            prefix = namespace + "/"
+            return [key[len(prefix):] for key in objects if key.startswith(prefix)]
+        try:
+            return [obj["metadata"]["name"] for obj in self.app.client.list(resource, namespace)]
+        except ApiError:
+            return []
+
+    def namespaces(self) -> list[str]:
+        return self.names("namespaces", None)
+
+    def themes(self) -> list[str]:
+        return sorted(self.app.available_themes)
+
+    def scenarios(self) -> list[str]:
+        return sorted(p.stem for p in data_dir("scenarios").glob("*.yaml"))
+
+
+def apply_file(client, path: str) -> list[str]:
+    """`kubectl apply -f FILE` for every document (and List item); returns `kind/name` of each applied object.
+    Raises CommandError naming file, line and field of the first problem (objects before it stay applied)."""
+    from .screens.editor import error_fields, field_path
+
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise cmd.CommandError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise cmd.CommandError(f"{path}: cannot read: {exc}") from None
+    try:
+        docs = [d for d in load_documents(text, path) if d.data is not None]
+    except SourceError as exc:
+        raise cmd.CommandError(f"{exc.filename}:{exc.line}:{exc.column}: {exc.message}") from None
+    if not docs:
+        raise cmd.CommandError(f"{path}: no YAML document to apply")
+    done: list[str] = []
+    for doc in docs:
+        items = [(doc.data, ())]
+        if isinstance(doc.data, dict) and str(doc.data.get("kind", "")).endswith("List") \
+                and isinstance(doc.data.get("items"), list):
+            items = [(item, ("items", i)) for i, item in enumerate(doc.data["items"])]
+        for obj, at in items:
+            if not isinstance(obj, dict):
+                raise cmd.CommandError(f"{path}:{doc.line_of(at)}: expected a Kubernetes object (a mapping)")
+            try:
+                result = client.apply(obj, (obj.get("metadata") or {}).get("namespace"))
+            except ApiError as exc:
+                what = f"{obj.get('kind', '?')} {(obj.get('metadata') or {}).get('name', '')}".strip()
+                before = f"applied {', '.join(done)}; then " if done else ""
+                fields = error_fields(exc)
+                if not fields:
+                    raise cmd.CommandError(f"{before}{path}:{doc.line_of(at)}: {what}: {exc.message}") from None
+                problems = [f"{path}:{doc.line_of((*at, *field_path(field)))}: {field}: {message}"
+                            for field, message in fields]
+                raise cmd.CommandError(f"{before}{what}: {exc.reason}\n" + "\n".join(problems)) from None
+            done.append(f"{kinds.for_object(result).singular}/{result['metadata']['name']}")
+    return done
 
 
 def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True) -> int:

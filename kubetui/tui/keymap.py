@@ -35,17 +35,22 @@ _SPEC = [
     ("faster", "greater_than_sign", "faster", "Faster", "Double the speed", False),
     ("slower", "less_than_sign", "slower", "Slower", "Halve the speed", False),
     ("filter", "slash", "filter", "Filter", "Filter pods: text, or -l SELECTOR", True),
+    ("command-mode", "colon", "command_mode", "Command",
+     "Command line: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo, load, speed, theme, "
+     "quit (tab completes, up/down history)", True),
     ("sort", "o", "sort", "Sort", "Sort pods by the next column", False),
     ("sort-reverse", "O", "sort_reverse", "Reverse", "Reverse the pod sort order", False),
-    ("next-pane", "tab", "app.focus_next", "Next pane", "Move to the next pane", False),
-    ("previous-pane", "shift+tab", "app.focus_previous", "Prev pane", "Move to the previous pane", False),
+    ("next-pane", "tab", "focus_pane(1)", "Next pane", "Move to the next pane: nodes → pods → events → workloads",
+     False),
+    ("previous-pane", "shift+tab", "focus_pane(-1)", "Prev pane", "Move to the previous pane", False),
     ("theme", "t", "cycle_theme", "Theme", "Next theme", False),
     ("help", "question_mark", "help", "Help", "Help: every key and what it does", True),
     ("quit", "q", "quit", "Quit", "Quit", True),
 ]
 
-# Keys the focused pane would otherwise take (the node tree toggles a node on space); text prompts still get them.
-PRIORITY = {"pause"}
+# Keys the focused pane or the screen would otherwise take (the node tree toggles a node on space, Screen binds
+# tab to the plain focus chain); text prompts still get them (KubetuiApp.check_action).
+PRIORITY = {"pause", "next-pane", "previous-pane"}
 
 BINDINGS: list[Binding] = [
     Binding(key, action, label, show=show, id=binding_id, tooltip=what, priority=binding_id in PRIORITY)

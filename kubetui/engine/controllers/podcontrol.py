@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from functools import cmp_to_key
@@ -224,5 +225,5 @@ def pods_to_delete(pods: list[dict], related: list[dict], count: int, now: float
             return -1
         return 1 if _less(b, a, now) else 0
 
-    ranked.sort(key=cmp_to_key(compare))
-    return [r.pod for r in ranked[:count]]
+    # Same result as sorting all and taking the first `count`, at O(n log count) comparisons.
+    return [r.pod for r in heapq.nsmallest(count, ranked, key=cmp_to_key(compare))]
