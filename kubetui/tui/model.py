@@ -17,6 +17,19 @@ def key_of(obj: dict) -> str:
     return f"{ns}/{meta['name']}" if ns else meta["name"]
 
 
+class ChangeLog:
+    """Keys changed since the consumer last called `take`."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: set[str]):
+        self.keys = keys
+
+    def take(self) -> set[str]:
+        keys, self.keys = self.keys, set()
+        return keys
+
+
 class ClusterModel:
     """Caches every watched kind by `ns/name`; watch callbacks only record changes, widgets pull later."""
 
@@ -26,6 +39,10 @@ class ClusterModel:
         self.objects: dict[str, dict[str, dict]] = {r: {} for r in RESOURCES}
         self.objects["events"] = OrderedDict()
         self.pods_by_node: dict[str, set[str]] = {}
+        # Per-node request totals kept up to date on every pod change, so widgets never re-sum 10k pods.
+        self._requests: dict[str, tuple[str, int, int]] = {}
+        self._allocated: dict[str, tuple[int, int]] = {}
+        self._pod_logs: list[ChangeLog] = []
         self.dirty: set[str] = set()
         self.version = 0
         self._watches = []
@@ -65,9 +82,31 @@ class ClusterModel:
         self.dirty.add(resource)
         self.version += 1
 
+    def track_pods(self) -> "ChangeLog":
+        """A log of the keys of pods added, changed or deleted (starting with every pod there is now)."""
+        log = ChangeLog(set(self.objects["pods"]))
+        self._pod_logs.append(log)
+        return log
+
+    def _count_requests(self, key: str, obj: dict | None) -> None:
+        old = self._requests.pop(key, None)
+        if old is not None:
+            node, cpu, mem = old
+            total_cpu, total_mem = self._allocated[node]
+            self._allocated[node] = (total_cpu - cpu, total_mem - mem)
+        node = obj["spec"].get("nodeName") if obj is not None else None
+        if node and (obj.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+            cpu, mem = pod_requests(obj)
+            self._requests[key] = (node, cpu, mem)
+            total_cpu, total_mem = self._allocated.get(node, (0, 0))
+            self._allocated[node] = (total_cpu + cpu, total_mem + mem)
+        for log in self._pod_logs:
+            log.keys.add(key)
+
     def _put(self, resource: str, obj: dict) -> None:
         key = key_of(obj)
         if resource == "pods":
+            self._count_requests(key, obj)
             old = self.objects["pods"].get(key)
             old_node = old["spec"].get("nodeName") if old else None
             new_node = obj["spec"].get("nodeName")
@@ -81,6 +120,7 @@ class ClusterModel:
     def _drop(self, resource: str, key: str) -> None:
         obj = self.objects[resource].pop(key, None)
         if resource == "pods" and obj is not None:
+            self._count_requests(key, None)
             node = obj["spec"].get("nodeName")
             if node:
                 self.pods_by_node.get(node, set()).discard(key)
@@ -107,17 +147,7 @@ class ClusterModel:
 
     def allocated(self, node: str) -> tuple[int, int]:
         """Sum of the CPU (millicores) and memory (bytes) requests of the node's non-terminated pods."""
-        cpu = mem = 0
-        for pod in self.pods_on(node):
-            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-                continue
-            for container in pod["spec"].get("containers") or ():
-                requests = (container.get("resources") or {}).get("requests") or {}
-                if "cpu" in requests:
-                    cpu += cpu_millis(requests["cpu"])
-                if "memory" in requests:
-                    mem += to_bytes(requests["memory"])
-        return cpu, mem
+        return self._allocated.get(node, (0, 0))
 
     def owner_workload(self, pod: dict) -> tuple[str, str, str] | None:
         """The scalable workload behind a pod as (resource, namespace, name): a ReplicaSet's Deployment when
@@ -143,6 +173,18 @@ class ClusterModel:
             ready += len(subset.get("addresses") or ())
             not_ready += len(subset.get("notReadyAddresses") or ())
         return ready, not_ready
+
+
+def pod_requests(pod: dict) -> tuple[int, int]:
+    """CPU (millicores) and memory (bytes) requested by a pod's containers."""
+    cpu = mem = 0
+    for container in pod["spec"].get("containers") or ():
+        requests = (container.get("resources") or {}).get("requests") or {}
+        if "cpu" in requests:
+            cpu += cpu_millis(requests["cpu"])
+        if "memory" in requests:
+            mem += to_bytes(requests["memory"])
+    return cpu, mem
 
 
 def _controller_ref(obj: dict) -> dict | None:

@@ -50,6 +50,7 @@ class NodeTree(Tree):
         self.guide_depth = 2
         self._items: dict[str, TreeNode] = {}
         self._children_sig: dict[str, tuple] = {}
+        self._label_sig: dict[str, tuple] = {}
 
     def _style(self, variable: str) -> Style:
         return Style(color=self.app.theme_variables.get(variable))
@@ -96,22 +97,24 @@ class NodeTree(Tree):
         for name in [n for n in self._items if n not in nodes]:
             self._items.pop(name).remove()
             self._children_sig.pop(name, None)
+            self._label_sig.pop(name, None)
         for name in order:
             item = self._items.get(name)
-            label = self.node_label(nodes[name])
+            sig = (nodes[name]["metadata"].get("resourceVersion"), self.model.allocated(name), self.app.theme)
             if item is None:
-                item = self._items[name] = self.root.add(label, data=("node", name),
+                item = self._items[name] = self.root.add(self.node_label(nodes[name]), data=("node", name),
                                                          expand=len(self.model.pods()) <= EXPAND_UP_TO_PODS)
-            else:
-                item.set_label(label)
+            elif self._label_sig.get(name) != sig:
+                item.set_label(self.node_label(nodes[name]))
+            self._label_sig[name] = sig
             self._refresh_children(name, item, nodes[name])
 
     def _refresh_children(self, name: str, item: TreeNode, node: dict) -> None:
         control_plane = "node-role.kubernetes.io/control-plane" in (node["metadata"].get("labels") or {})
-        pods = self.model.pods_on(name)
         if not item.is_expanded:
             self._children_sig.pop(name, None)  # rebuilt when opened
             return
+        pods = self.model.pods_on(name)
         sig = (control_plane, tuple((p["metadata"]["name"], p["metadata"].get("resourceVersion")) for p in pods))
         if self._children_sig.get(name) == sig and (item.children or not (pods or control_plane)):
             return

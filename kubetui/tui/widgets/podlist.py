@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -100,6 +101,35 @@ SORT_ATTRS = {"NAMESPACE": "namespace", "NAME": "name", "READY": "ready", "STATU
               "NODE": "node", "IP": "ip_key", "AGE": "age_key"}
 
 
+class _Desc:
+    """Inverts the order of one sort-key part, for a descending column with ascending tie-breaks."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other) -> bool:
+        return self.value == other.value
+
+    def __lt__(self, other) -> bool:
+        return other.value < self.value
+
+
+def row_order(column: str, reverse: bool):
+    """The key the list is ordered by: the column, then namespace and name (all reversed for NAMESPACE ▼)."""
+    if column == "NAMESPACE":
+        return (lambda r: (_Desc(r.namespace), _Desc(r.name))) if reverse else (lambda r: (r.namespace, r.name))
+    attr = attrgetter(SORT_ATTRS[column])
+    if reverse:
+        return lambda r: (_Desc(attr(r)), r.namespace, r.name)
+    return lambda r: (attr(r), r.namespace, r.name)
+
+
+# Above this share of changed rows one full sort beats moving rows one by one.
+RESORT_FRACTION = 0.1
+
+
 def _ip_key(ip: str) -> tuple:
     parts = ip.split(".")
     return tuple(int(p) for p in parts) if len(parts) == 4 and all(p.isdigit() for p in parts) else (999,)
@@ -168,6 +198,8 @@ class PodList(ScrollView, can_focus=True):
         self.model = model
         self.clock = clock
         self._cache: dict[str, PodRow] = {}
+        self._changed = model.track_pods()
+        self._order = None  # (column, reverse, filter text) self.rows is sorted for; None forces a full sort
         self.rows: list[PodRow] = []
         self.sort_column = "NAME"
         self.sort_reverse = False
@@ -179,33 +211,55 @@ class PodList(ScrollView, can_focus=True):
     # -- data ----------------------------------------------------------------------------------
 
     def rebuild(self) -> None:
-        """Re-read the model's pods (changed rows only), then filter and sort."""
+        """Bring the rows up to date with the model: changed pods move in place by bisection; a new sort or
+        filter (or many changes at once) sorts everything again."""
         pods = self.model.pods()
         cache = self._cache
-        for key in [k for k in cache if k not in pods]:
-            del cache[key]
-        for key, pod in pods.items():
-            row = cache.get(key)
-            if row is None or row.rv != pod["metadata"]["resourceVersion"]:
-                cache[key] = PodRow.of(key, pod)
-        rows = [r for r in cache.values() if self.filter.matches(r)] if self.filter else list(cache.values())
-        rows.sort(key=attrgetter("name"))
-        rows.sort(key=attrgetter("namespace"))
-        if self.sort_column != "NAMESPACE":
-            rows.sort(key=attrgetter(SORT_ATTRS[self.sort_column]), reverse=self.sort_reverse)
-        elif self.sort_reverse:
-            rows.reverse()
+        changed = self._changed.take()
+        order = (self.sort_column, self.sort_reverse, self.filter.text)
+        full = order != self._order or len(changed) > RESORT_FRACTION * max(1, len(self.rows))
+        key = row_order(self.sort_column, self.sort_reverse)
+        rows = self.rows
+        for name in changed:
+            old = cache.get(name)
+            pod = pods.get(name)
+            if old is not None and pod is not None and old.rv == pod["metadata"]["resourceVersion"]:
+                continue
+            if pod is None:
+                cache.pop(name, None)
+                new = None
+            else:
+                new = cache[name] = PodRow.of(name, pod)
+            if full:
+                continue
+            if old is not None:
+                i = bisect_left(rows, key(old), key=key)
+                if i < len(rows) and rows[i] is old:
+                    del rows[i]
+            if new is not None and (not self.filter or self.filter.matches(new)):
+                insort(rows, new, key=key)
+        if full:
+            if order == self._order:
+                # Same order, many changes: start from the old order so the sort sees long sorted runs.
+                seen = {r.key for r in rows}
+                rows = [cache[r.key] for r in rows if r.key in cache] + [cache[k] for k in changed
+                                                                        if k in cache and k not in seen]
+            else:
+                rows = list(cache.values())
+            if self.filter:
+                rows = [r for r in rows if self.filter.matches(r)]
+            rows.sort(key=key)
+            self._order = order
         self.rows = rows
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         self._restore_cursor()
         self.refresh()
 
     def _restore_cursor(self) -> None:
-        if self.selected_key is not None:
-            for i, row in enumerate(self.rows):
-                if row.key == self.selected_key:
-                    self.set_reactive(PodList.cursor, i)
-                    return
+        index = self._index_of(self.selected_key)
+        if index is not None:
+            self.set_reactive(PodList.cursor, index)
+            return
         self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
 
     def set_filter(self, text: str) -> None:
@@ -226,12 +280,19 @@ class PodList(ScrollView, can_focus=True):
     def selected_row(self) -> PodRow | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
+    def _index_of(self, key: str | None) -> int | None:
+        row = self._cache.get(key) if key is not None else None
+        if row is None:
+            return None
+        order = row_order(self.sort_column, self.sort_reverse)
+        i = bisect_left(self.rows, order(row), key=order)
+        return i if i < len(self.rows) and self.rows[i] is row else None
+
     def select_key(self, key: str) -> bool:
-        for i, row in enumerate(self.rows):
-            if row.key == key:
-                self.cursor = i
-                return True
-        return False
+        index = self._index_of(key)
+        if index is not None:
+            self.cursor = index
+        return index is not None
 
     # -- cursor --------------------------------------------------------------------------------
 
@@ -261,15 +322,18 @@ class PodList(ScrollView, can_focus=True):
         self.cursor = len(self.rows) - 1 if index < 0 else index
 
     def on_click(self, event: events.Click) -> None:
-        if event.y == 0:
+        offset = event.get_content_offset(self)  # the pane's border is not a row
+        if offset is None:
+            return
+        if offset.y == 0:
             x = 0
             for title, width in self._widths():
-                if event.x < x + width + 1:
+                if offset.x < x + width + 1:
                     self.sort_by(title)
                     return
                 x += width + 1
             return
-        self.cursor = self.scroll_offset.y + event.y - 1
+        self.cursor = self.scroll_offset.y + offset.y - 1
 
     # -- rendering -----------------------------------------------------------------------------
 
