@@ -32,7 +32,7 @@ class LiveScreen(Screen):
             self.refresh_view()
 
     def refresh_view(self) -> None:
-        raise NotImplementedError
+        """Redraw from the client; each screen overrides this."""
 
     def action_back(self) -> None:
         self.dismiss()
