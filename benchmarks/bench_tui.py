@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 COLD_TARGET = 1.0
 P95_TARGET_MS = 50.0
+KEY_GAP = 0.15  # a person moving the cursor: a few keys a second, the cluster churning in between
 SIZE = (160, 48)
 
 # Runs `kubetui` (cli.main) as a user would, headless, and reports when the first frame has been composed.
@@ -111,12 +112,14 @@ async def churn(replicas: int, nodes: int, presses: int, speed: float) -> list[f
     from textual import events
     from textual.screen import Screen
 
+    from kubetui.engine import gcpolicy
     from kubetui.live import LiveRunner
     from kubetui.tui.app import KubetuiApp
     from kubetui.tui.widgets.podlist import PodList
 
     t = time.perf_counter()
     client = churn_cluster(replicas, nodes)
+    gcpolicy.interactive()  # as run_tui does
     print(f"  cluster with {len(client.list('pods'))} pods built in {time.perf_counter() - t:.1f} s")
     frames: list[float] = []
     handled: list[float] = []
@@ -146,6 +149,7 @@ async def churn(replicas: int, nodes: int, presses: int, speed: float) -> list[f
                          namespace="default")
             start_rv = client.store_revision()
             await asyncio.sleep(1.0)
+            started, start_now = time.perf_counter(), client.now
             for _ in range(presses):
                 seen = len(handled)
                 key = events.Key("down", None)
@@ -159,9 +163,11 @@ async def churn(replicas: int, nodes: int, presses: int, speed: float) -> list[f
                         break
                 done = next(f for f in frames if f > handled[seen])
                 latencies.append((done - pressed) * 1000)
-                await asyncio.sleep(0.02)
-            print(f"  virtual clock {client.now:.0f} s, {client.store_revision() - start_rv} store writes during "
-                  f"the presses, cursor at row {pods.cursor}")
+                await asyncio.sleep(KEY_GAP)
+            elapsed = time.perf_counter() - started
+            writes = client.store_revision() - start_rv
+            print(f"  virtual clock {client.now:.0f} s (×{(client.now - start_now) / elapsed:.1f} achieved), "
+                  f"{writes} store writes during the presses ({writes / elapsed:,.0f}/s), cursor at row {pods.cursor}")
     finally:
         Screen._compositor_refresh = refresh
         PodList.action_cursor = cursor

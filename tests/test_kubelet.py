@@ -145,6 +145,7 @@ def test_second_pod_finds_the_image_present_and_gets_a_new_ip(cluster):
 
 def test_crash_loop_backs_off_10_20_40_seconds(cluster):
     cluster = Cluster(nodes=[NodeConfig("worker-1")], profile="realistic", seed=1)
+    cluster.advance(1)  # the node has its podCIDR (a pod bound before that waits for the network)
     cluster.api.create("pods", make_pod("web", "worker-1"))
     cluster.advance(10)
     restarts = []
@@ -295,6 +296,7 @@ def test_kubelet_admission_rejects_a_pod_that_does_not_fit(cluster):
 
 
 def test_image_pull_policy_never_without_the_image(cluster):
+    cluster.advance(1)  # the node has its podCIDR
     cluster.api.create("pods", make_pod("local", "worker-1", image="my-app:dev", imagePullPolicy="Never"))
     cluster.advance(2)
     waiting = container_status(cluster, "local")["state"]["waiting"]

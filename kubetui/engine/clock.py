@@ -105,12 +105,22 @@ class Clock:
         """Run every timer due within the next `seconds` of virtual time, then stand at the end."""
         self.run_until(self.now + seconds)
 
-    def run_until(self, end: float) -> None:
+    def run_until(self, end: float, max_events: int | None = None) -> bool:
+        """Run the timers due up to `end`, then stand at `end`; True when it got there.
+
+        With `max_events`, stop early (standing at the last timer run) after that many, so a caller
+        can interleave other work; calling again carries on in the same order.
+        """
         heap = self._heap
+        ran = 0
         while heap and heap[0][0] <= end:
+            if max_events is not None and ran >= max_events:
+                return False
             self._run_one()
+            ran += 1
         if end > self.now:
             self.now = end
+        return True
 
     def step(self) -> bool:
         """Run the timers of the next due instant; False when nothing is scheduled."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import random
 from dataclasses import dataclass, field
 
+from . import gcpolicy
 from .api import errors
 from .api.server import AdmissionConfig, APIServer
 from .clock import Clock
@@ -28,11 +28,6 @@ from .profiles import Profile, get_profile
 from .scheduler.scheduler import Scheduler
 from .store import Store
 
-# The engine keeps a large heap of long-lived, acyclic objects (frozen API objects shared by the store
-# and informers): reference counting frees them, and CPython's default cyclic-GC cadence (a young
-# collection every 700 allocations, full passes as the heap grows) spent about a third of the run
-# re-scanning them. A larger young generation keeps the collector for what it is for.
-GC_GEN0_THRESHOLD = 50_000
 
 CONTROL_PLANE_ROLE = "control-plane"
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
@@ -80,9 +75,7 @@ class Cluster:
 
     def __init__(self, nodes: list[NodeConfig] | None = None, profile: str | Profile = "fast", seed: int = 1,
                  controllers: tuple = CONTROLLERS):
-        threshold, *older = gc.get_threshold()
-        if threshold < GC_GEN0_THRESHOLD:
-            gc.set_threshold(GC_GEN0_THRESHOLD, *older)
+        gcpolicy.for_cluster()
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
         self.seed = seed
         self.clock = Clock()
@@ -135,6 +128,9 @@ class Cluster:
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
+
+    def run_until(self, when: float, max_events: int | None = None) -> bool:
+        return self.clock.run_until(when, max_events)
 
     def run_until_idle(self, settle: float = 60.0, limit: float = 3600.0) -> float:
         return self.clock.run_until_idle(settle=settle, limit=limit)

@@ -76,23 +76,29 @@ class WorkQueue:
         self._failures.pop(key, None)
 
     def _drain(self) -> None:
+        """Reconcile the first queued key; the rest wait for their own turn on the clock, so one busy
+        controller cannot hold the loop (or a UI driving it) for long."""
         self._drain_scheduled = False
         queue = self._queue
-        while queue:
-            key = queue.popleft()
-            self._queued.discard(key)
-            self._processing.add(key)
-            try:
-                self.sync(key)
-            except Exception as exc:  # a failed reconcile is retried, as controllers do
-                if self.on_error is not None:
-                    self.on_error(key, exc)
-                self.add_rate_limited(key)
-            else:
-                self.forget(key)
-            finally:
-                self._processing.discard(key)
-                self.processed += 1
-            if key in self._dirty_while_processing:
-                self._dirty_while_processing.discard(key)
-                self.add(key)
+        if not queue:
+            return
+        key = queue.popleft()
+        self._queued.discard(key)
+        self._processing.add(key)
+        try:
+            self.sync(key)
+        except Exception as exc:  # a failed reconcile is retried, as controllers do
+            if self.on_error is not None:
+                self.on_error(key, exc)
+            self.add_rate_limited(key)
+        else:
+            self.forget(key)
+        finally:
+            self._processing.discard(key)
+            self.processed += 1
+        if key in self._dirty_while_processing:
+            self._dirty_while_processing.discard(key)
+            self.add(key)
+        if queue and not self._drain_scheduled:
+            self._drain_scheduled = True
+            self.clock.call_soon(self._drain)

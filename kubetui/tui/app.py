@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import time
 from pathlib import Path
 from typing import Callable
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
 from textual.containers import Horizontal, Vertical
@@ -15,6 +17,7 @@ from textual.widgets import Footer, Input, Tree
 from ..data import data_dir
 from ..engine.api import kinds
 from ..engine.api.errors import ApiError
+from ..engine import gcpolicy
 from ..engine.cluster import NodeConfig
 from ..live import LiveRunner
 from ..scenario.loader import ScenarioError, load_scenario
@@ -31,8 +34,11 @@ from .widgets.nodetree import NodeTree
 from .widgets.podlist import FilterInput, PodList
 from .widgets.workloads import KINDS as WORKLOAD_KINDS, WorkloadList
 
-REFRESH_HZ = 10
+REFRESH_HZ = 5
 TICK_HZ = 20
+# After a key or click the engine waits this long, so the answer to the input is painted first.
+INPUT_GRACE = 0.03
+_INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")
 # Actions that act on the main screen's selection; other screens bring their own keys.
 PANES = ("nodes", "pods", "events", "workloads")  # the Tab order of the main screen
@@ -68,10 +74,10 @@ class KubetuiApp(App):
         self.kubetui_themes: list[str] = []
         self.user_keymap: dict[str, str] = {}
         self._last_pane = None
-        self._last_wall = 0.0
         self._shown_version = -1
         self._shown_second = -1
         self._swapping = False
+        self._input_at = 0.0
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(STATUS_VARIABLES)
@@ -99,10 +105,9 @@ class KubetuiApp(App):
         if problems:
             self.notify("\n".join(problems), title="Keymap problems", severity="warning", timeout=10)
         self._init_panes()
-        self.set_interval(1 / REFRESH_HZ, self.refresh_views)
+        self.set_interval(1 / REFRESH_HZ, self._scheduled_refresh)
         if self.live:
-            self._last_wall = time.monotonic()
-            self.set_interval(1 / TICK_HZ, self._tick)
+            self.run_worker(self._drive_clock(), name="clock", group="clock", exclusive=True)
 
     def _init_panes(self) -> None:
         self.query_one("#nodes", NodeTree).border_title = "Nodes"
@@ -140,10 +145,36 @@ class KubetuiApp(App):
 
     # -- clock and refresh ---------------------------------------------------------------------
 
-    def _tick(self) -> None:
-        now = time.monotonic()
-        self.runner.tick(now - self._last_wall)
-        self._last_wall = now
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _INPUT_EVENTS):
+            self._input_at = time.monotonic()
+        await super().on_event(event)
+
+    async def _drive_clock(self) -> None:
+        """Run the engine in small slices, yielding to keys and frames between them, so a busy cluster
+        slows its virtual clock rather than the UI; input gets the loop to itself for a moment."""
+        runner = self.runner
+        last = time.monotonic()
+        while True:
+            now = time.monotonic()
+            runner.due(now - last)
+            last = now
+            deadline = now + 1 / TICK_HZ
+            while True:
+                quiet = self._input_at + INPUT_GRACE - time.monotonic()
+                if quiet > 0:
+                    await asyncio.sleep(quiet)
+                elif runner.run_slice():
+                    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+                    break
+                else:
+                    await asyncio.sleep(0)
+                if time.monotonic() >= deadline:
+                    break
+
+    def _scheduled_refresh(self) -> None:
+        if time.monotonic() - self._input_at >= INPUT_GRACE:  # the answer to a key is painted first
+            self.refresh_views()
 
     def refresh_views(self, force: bool = False) -> None:
         """Pull what changed from the model into the widgets (at most REFRESH_HZ times a second)."""
@@ -174,8 +205,10 @@ class KubetuiApp(App):
         self._shown_second = second
 
     def _show_header(self) -> None:
-        self.query_one("#header", ClusterHeader).show(self.client.now, self.runner.speed, self.runner.paused,
-                                                      self.client.store_revision(), self.client.countdowns())
+        runner = self.runner
+        self.query_one("#header", ClusterHeader).show(self.client.now, runner.speed, runner.paused,
+                                                      self.client.store_revision(), self.client.countdowns(),
+                                                      runner.actual_speed if runner.lagging else None)
 
     # -- selection -----------------------------------------------------------------------------
 
@@ -748,6 +781,7 @@ def apply_file(client, path: str) -> list[str]:
 
 def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True) -> int:
     """Open the TUI on a started ScenarioRun (from kubetui.scenario.runner.start); returns the exit code."""
+    gcpolicy.interactive()
     runner = LiveRunner(run.client, speed=speed, paused=paused)
     app = KubetuiApp(run.client, runner, run.loaded.name, confirm=confirm, theme=theme)
     app.run()

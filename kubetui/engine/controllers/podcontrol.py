@@ -15,6 +15,9 @@ from ..objects import get_condition, is_pod_active, is_pod_ready
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"  # apps/v1 DefaultDeploymentUniqueLabelKey
 POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 BURST_REPLICAS = 500  # the ReplicaSet controller creates or deletes at most this many pods per sync
+# Upstream's burst runs as concurrent requests; here one sync is one clock event that nothing can
+# interrupt, so a sync does at most this many and requeues itself for the rest (same order, same events).
+PODS_PER_SYNC = 25
 SLOW_START_INITIAL_BATCH = 1
 _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery rand: no vowels, no 0/1/3 (no bad words)
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
@@ -156,25 +159,30 @@ def _after_or_zero(t1: float | None, t2: float | None) -> bool:
     return t1 > t2
 
 
-class _Ranked:
-    __slots__ = ("pod", "unassigned", "phase", "ready", "cost", "rank", "ready_time", "restarts", "created", "uid")
+class RankedPod:
+    """A pod's own facts for the deletion order, read once per pod version; `rank` is set per decision."""
 
-    def __init__(self, pod: dict, rank: int):
+    __slots__ = ("pod", "node", "unassigned", "phase", "ready", "cost", "rank", "ready_time", "restarts",
+                 "created", "uid", "static")
+
+    def __init__(self, pod: dict):
         meta = pod["metadata"]
         self.pod = pod
-        self.unassigned = not pod["spec"].get("nodeName")
+        self.node = pod["spec"].get("nodeName")
+        self.unassigned = not self.node
         self.phase = _PHASE_ORDINAL.get((pod.get("status") or {}).get("phase"), 0)
         self.ready = is_pod_ready(pod)
-        self.cost = _deletion_cost(pod)
-        self.rank = rank
+        self.cost = _deletion_cost(pod) if meta.get("annotations") else 0
+        self.rank = 0
         self.ready_time = ready_since(pod) if self.ready else None
         self.restarts = _max_restarts(pod)
         created = meta.get("creationTimestamp")
         self.created = parse_rfc3339(created) if created else None
         self.uid = meta.get("uid", "")
+        self.static = (not self.unassigned, self.phase, self.ready, self.cost)  # steps 1-4 as a sort key
 
 
-def _logarithmic_less(a: _Ranked, b: _Ranked, ta: float | None, tb: float | None, now: float) -> bool:
+def _logarithmic_less(a: RankedPod, b: RankedPod, ta: float | None, tb: float | None, now: float) -> bool:
     if ta is None or tb is None:
         return _after_or_zero(ta, tb)
     diff = _log_rank(ta, now) - _log_rank(tb, now)
@@ -183,7 +191,7 @@ def _logarithmic_less(a: _Ranked, b: _Ranked, ta: float | None, tb: float | None
     return diff < 0
 
 
-def _less(a: _Ranked, b: _Ranked, now: float) -> bool:
+def _less(a: RankedPod, b: RankedPod, now: float) -> bool:
     """ActivePodsWithRanks.Less: True when `a` should be deleted before `b`."""
     if a.unassigned != b.unassigned:  # 1. unassigned < assigned
         return a.unassigned
@@ -204,26 +212,42 @@ def _less(a: _Ranked, b: _Ranked, now: float) -> bool:
     return False
 
 
-def pods_to_delete(pods: list[dict], related: list[dict], count: int, now: float) -> list[dict]:
-    """getPodsToDelete: the `count` pods that are cheapest to lose.
-
-    Pods are ranked by how many active `related` pods (of the same owner's sibling ReplicaSets)
-    share their node, then sorted by ActivePodsWithRanks (unscheduled, pending, not ready, cheap,
-    doubled up, recently ready, crashy, young first).
-    """
-    if count >= len(pods):
-        return list(pods)
+def active_pods_per_node(pods) -> dict[str | None, int]:
+    """How many active pods each node runs (None: not scheduled yet), for `pods_to_delete`'s ranks."""
     on_node: dict[str | None, int] = {}
-    for pod in related:
+    for pod in pods:
         if is_pod_active(pod):
             node = pod["spec"].get("nodeName")
             on_node[node] = on_node.get(node, 0) + 1
-    ranked = [_Ranked(p, on_node.get(p["spec"].get("nodeName"), 0)) for p in pods]
+    return on_node
 
-    def compare(a: _Ranked, b: _Ranked) -> int:
-        if _less(a, b, now):
+
+def pods_to_delete(candidates: list[RankedPod], on_node: dict[str | None, int], count: int,
+                   now: float) -> list[RankedPod]:
+    """getPodsToDelete: the `count` pods that are cheapest to lose.
+
+    Each pod's rank is how many active related pods (of the owner's sibling ReplicaSets, counted in
+    `on_node`) share its node; pods are sorted by ActivePodsWithRanks (unscheduled, pending, not ready,
+    cheap, doubled up, recently ready, crashy, young first) and the first `count` returned.
+    """
+    if count >= len(candidates):
+        return list(candidates)
+    # Steps 1-6 up to the log-scale ready time make a plain tuple order, cheap to build per pod; only
+    # the pods tied with the last one that must go need the full comparison.
+    keyed = []
+    for i, r in enumerate(candidates):
+        r.rank = on_node.get(r.node, 0)
+        recent = (0, 0) if not r.ready or r.ready_time is None else (1, _log_rank(r.ready_time, now))
+        keyed.append((r.static + (-r.rank,) + recent, i))
+    smallest = heapq.nsmallest(count, keyed)
+    boundary = smallest[-1][0]
+    chosen = [i for key, i in smallest if key < boundary]
+    tied = [i for key, i in keyed if key == boundary]
+
+    def compare(a: int, b: int) -> int:
+        if _less(candidates[a], candidates[b], now):
             return -1
-        return 1 if _less(b, a, now) else 0
+        return 1 if _less(candidates[b], candidates[a], now) else 0
 
-    # Same result as sorting all and taking the first `count`, at O(n log count) comparisons.
-    return [r.pod for r in heapq.nsmallest(count, ranked, key=cmp_to_key(compare))]
+    chosen += heapq.nsmallest(count - len(chosen), tied, key=cmp_to_key(compare))
+    return [candidates[i] for i in sorted(chosen, key=cmp_to_key(compare))]

@@ -10,7 +10,7 @@ from ..objects import controller_ref, is_pod_ready, key_of, owner_reference
 from . import podcontrol, refmanager
 from .base import Controller
 
-_TERMINATING = (False, False, False, None)  # the record of a claimed pod that is being deleted
+_TERMINATING = (False, False, False, None, None)  # the record of a claimed pod that is being deleted
 
 
 class _OwnedPods:
@@ -27,7 +27,9 @@ class _OwnedPods:
         self.selector = selector
         self.template_selector = selectors.from_set(template_labels)
         self.min_ready = min_ready
-        self.pods: dict[str, tuple] = {}  # key -> (active, fully labeled, ready, ready since)
+        self.pods: dict[str, tuple] = {}  # key -> (active, fully labeled, ready, ready since, nodeName)
+        self.per_node: dict[str | None, int] = {}  # active pods per node, for the deletion ranking
+        self._ranked: dict[str, podcontrol.RankedPod] = {}
         self.dirty: set[str] = set()
         self.mismatched: set[str] = set()  # owned active pods the selector no longer matches
         self.waiting: dict[str, float | None] = {}  # ready pods not yet ready for minReadySeconds
@@ -60,7 +62,9 @@ class _OwnedPods:
         labeled = self.template_selector.matches(labels)
         ready = is_pod_ready(pod)
         since = podcontrol.ready_since(pod) if ready else None
-        self.pods[key] = (True, labeled, ready, since)
+        node = pod["spec"].get("nodeName")
+        self.pods[key] = (True, labeled, ready, since, node)
+        self.per_node[node] = self.per_node.get(node, 0) + 1
         self.active += 1
         self.labeled += labeled
         if ready:
@@ -72,13 +76,18 @@ class _OwnedPods:
 
     def _remove(self, key: str) -> None:
         self.mismatched.discard(key)
+        self._ranked.pop(key, None)
         rec = self.pods.pop(key, None)
         if rec is None:
             return
-        active, labeled, ready, _ = rec
+        active, labeled, ready, _, node = rec
         if not active:
             self.terminating -= 1
             return
+        if self.per_node[node] == 1:
+            del self.per_node[node]
+        else:
+            self.per_node[node] -= 1
         self.active -= 1
         self.labeled -= labeled
         if ready:
@@ -103,6 +112,17 @@ class _OwnedPods:
 
     def active_keys(self) -> list[str]:
         return sorted(k for k, rec in self.pods.items() if rec[0])
+
+    def ranked(self, informer) -> list[podcontrol.RankedPod]:
+        """The active pods with their deletion-order facts (kept until a pod changes)."""
+        out = []
+        cache = self._ranked
+        for key in self.active_keys():
+            r = cache.get(key)
+            if r is None:
+                r = cache[key] = podcontrol.RankedPod(informer.get(key))
+            out.append(r)
+        return out
 
 
 class ReplicaSetController(Controller):
@@ -240,9 +260,10 @@ class ReplicaSetController(Controller):
         self._claim_pods(owner, selector, view, now)
         active_before = view.active
         error: ApiError | None = None
+        more = False
         if not owner["metadata"].get("deletionTimestamp"):
             try:
-                self._manage_replicas(owner, view, now)
+                more = self._manage_replicas(owner, view, now)
             except ApiError as exc:
                 error = exc
         view.refresh(self.pods, now)
@@ -250,6 +271,8 @@ class ReplicaSetController(Controller):
         self._update_status(key, view, active_before, error, now)
         if error is not None:
             raise error
+        if more:
+            self.queue.add(key)
         if due is not None:
             # upstream re-checks availability minReadySeconds (+1 s) after a pod turned ready
             self.queue.add_after(key, due + 1 - now)
@@ -266,10 +289,12 @@ class ReplicaSetController(Controller):
         if candidates:
             view.refresh(self.pods, now)
 
-    def _manage_replicas(self, owner: dict, view: _OwnedPods, now: float) -> None:
+    def _manage_replicas(self, owner: dict, view: _OwnedPods, now: float) -> bool:
+        """Create or delete pods towards spec.replicas; True when more remain for the next sync."""
         meta, spec = owner["metadata"], owner["spec"]
         namespace = meta["namespace"]
         diff = view.active - spec.get("replicas", 1)
+        burst = min(abs(diff), podcontrol.BURST_REPLICAS)
         if diff < 0:
             template = spec.get("template") or {}
             ref = owner_reference(owner)
@@ -286,16 +311,15 @@ class ReplicaSetController(Controller):
                     raise
                 self.recorder.normal(owner, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
 
-            _, error = podcontrol.slow_start_batch(min(-diff, podcontrol.BURST_REPLICAS), create)
+            _, error = podcontrol.slow_start_batch(min(burst, podcontrol.PODS_PER_SYNC), create)
             if error is not None:
                 raise error
         elif diff > 0:
-            active = [self.pods.get(k) for k in view.active_keys()]
-            victims = podcontrol.pods_to_delete(active, self._related_pods(owner),
-                                                min(diff, podcontrol.BURST_REPLICAS), now)
+            victims = podcontrol.pods_to_delete(view.ranked(self.pods), self._related_per_node(owner, now),
+                                                burst, now)[:podcontrol.PODS_PER_SYNC]
             first_error: ApiError | None = None
-            for pod in victims:
-                name = pod["metadata"]["name"]
+            for victim in victims:
+                name = victim.pod["metadata"]["name"]
                 try:
                     self.api.delete("pods", name, namespace)
                 except ApiError as exc:
@@ -306,19 +330,25 @@ class ReplicaSetController(Controller):
                 self.recorder.normal(owner, "SuccessfulDelete", f"Deleted pod: {name}")
             if first_error is not None:
                 raise first_error
+        return burst > podcontrol.PODS_PER_SYNC
 
-    def _related_pods(self, owner: dict) -> list[dict]:
-        """getIndirectlyRelatedPods: pods of every owner sharing this one's controller (a
-        Deployment's ReplicaSets), used to prefer deleting pods doubled up on a node."""
+    def _related_per_node(self, owner: dict, now: float) -> dict[str | None, int]:
+        """Active pods per node of every owner sharing this one's controller (getIndirectlyRelatedPods:
+        a Deployment's ReplicaSets), so pods doubled up on a node go first."""
         ref = controller_ref(owner)
         if ref is None:
-            return []
-        related: list[dict] = []
+            return {}
+        on_node: dict[str | None, int] = {}
         for sibling_key in sorted(self.owners.index_keys("controller", ref["uid"])):
             sibling = self.owners.get(sibling_key)
-            for pod_key in sorted(self.pods.index_keys("controller", sibling["metadata"]["uid"])):
-                related.append(self.pods.get(pod_key))
-        return related
+            selector = self.selector_of(sibling)
+            if selector is None:
+                continue
+            view = self._view(sibling_key, sibling, selector)
+            view.refresh(self.pods, now)
+            for node, n in view.per_node.items():
+                on_node[node] = on_node.get(node, 0) + n
+        return on_node
 
     def _update_status(self, key: str, view: _OwnedPods, active_before: int, error: ApiError | None,
                        now: float) -> None:

@@ -123,6 +123,16 @@ class SchedulingQueue:
 
     # -- scheduling ---------------------------------------------------------------------------
 
+    def has_active(self) -> bool:
+        """True when activeQ holds a pod (stale heap entries are dropped on the way)."""
+        heap = self._heap
+        while heap:
+            qp, seq = heap[0][3], heap[0][2]
+            if qp.where == ACTIVE and qp.seq == seq:
+                return True
+            heapq.heappop(heap)
+        return False
+
     def pop(self) -> QueuedPod | None:
         """The next pod to schedule from activeQ, now in flight (None when activeQ is empty)."""
         heap = self._heap

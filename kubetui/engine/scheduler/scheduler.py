@@ -230,22 +230,23 @@ class Scheduler:
             self._drain_timer = self.clock.call_soon(self._drain)
 
     def _drain(self) -> None:
-        """Schedule every pod in activeQ, one cycle each, at the current virtual instant."""
+        """Run one scheduling cycle for the head of activeQ; the next cycle is its own clock event."""
         self._drain_timer = None
         self._draining = True
         try:
-            while True:
-                qp = self.queue.pop()
-                if qp is None:
-                    return
-                try:
-                    self._schedule_one(qp)
-                except Exception as exc:  # a broken cycle must not stop the scheduler
-                    self.stats["errors"] += 1
-                    self.ctx.record_error("scheduler", qp.key, exc)
-                    self.queue.requeue_after_error(qp)
+            qp = self.queue.pop()
+            if qp is None:
+                return
+            try:
+                self._schedule_one(qp)
+            except Exception as exc:  # a broken cycle must not stop the scheduler
+                self.stats["errors"] += 1
+                self.ctx.record_error("scheduler", qp.key, exc)
+                self.queue.requeue_after_error(qp)
         finally:
             self._draining = False
+        if self.queue.has_active():
+            self._wake()
 
     def _schedule_one(self, qp: QueuedPod) -> None:
         info = qp.info

@@ -47,9 +47,11 @@ class ClusterHeader(Static):
         self.plain = ""
 
     def show(self, now: float, speed: float, paused: bool, revision: int,
-             countdowns: list[tuple[str, float | None]]) -> None:
+             countdowns: list[tuple[str, float | None]], actual_speed: float | None = None) -> None:
+        """`actual_speed` (when given) is how fast a cluster too busy for `speed` really runs."""
         shown = countdowns[:MAX_COUNTDOWNS]
-        state = (int(now), speed, paused, revision, tuple((w, None if s is None else int(s)) for w, s in shown),
+        actual = None if actual_speed is None else round(actual_speed, 1 if actual_speed < 10 else 0)
+        state = (int(now), speed, actual, paused, revision, tuple((w, None if s is None else int(s)) for w, s in shown),
                  len(countdowns), self.app.theme)
         if state == self._last:
             return
@@ -61,7 +63,10 @@ class ClusterHeader(Static):
         text.append(f"⏱ {clock_text(now)}", Style(bold=True))
         stamp = (EPOCH + timedelta(seconds=int(now))).strftime("%Y-%m-%d %H:%M:%S")
         text.append(f"  {stamp}", Style(dim=True))
-        text.append(f" │ {speed_text(speed)} │ ")
+        text.append(f" │ {speed_text(speed)}")
+        if actual is not None:
+            text.append(f" (busy: running ×{actual:g})", Style(color=variables.get("warning")))
+        text.append(" │ ")
         if paused:
             text.append("⏸ paused", Style(bold=True, color=variables.get("warning")))
         else:
@@ -76,4 +81,4 @@ class ClusterHeader(Static):
         else:
             text.append("no pending control-plane timers", Style(dim=True))
         self.plain = text.plain
-        self.update(text)
+        self.update(text, layout=False)  # two fixed lines: no layout pass

@@ -27,6 +27,7 @@ from ..model import ClusterModel
 COLUMNS = [("NAMESPACE", 9), ("NAME", 0), ("READY", 5), ("STATUS", 16), ("RESTARTS", 10), ("NODE", 11),
            ("IP", 12), ("AGE", 5)]
 MIN_NAME_WIDTH = 16
+EXACT_SIZE_UP_TO = 500  # rows
 SORT_COLUMNS = [title for title, _ in COLUMNS]
 
 
@@ -207,6 +208,8 @@ class PodList(ScrollView, can_focus=True):
         self.selected_key: str | None = None
         self._styles: dict[str, Style] = {}
         self._styles_theme = None
+        self._base_key: tuple | None = None
+        self._base: tuple[Style, Style] = (Style(), Style())
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -251,7 +254,7 @@ class PodList(ScrollView, can_focus=True):
             rows.sort(key=key)
             self._order = order
         self.rows = rows
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self._size_to_rows(self.size.width)
         self._restore_cursor()
         self.refresh()
 
@@ -308,9 +311,13 @@ class PodList(ScrollView, can_focus=True):
         body = max(1, self.size.height - 1)
         if new < self.scroll_offset.y:
             self.scroll_to(y=new, animate=False, immediate=True)
+            self.refresh()
         elif new >= self.scroll_offset.y + body:
             self.scroll_to(y=new - body + 1, animate=False, immediate=True)
-        self.refresh()
+            self.refresh()
+        else:  # only the two rows change (row i is line i + 1, under the column titles)
+            self.refresh_line(old + 1)
+            self.refresh_line(new + 1)
 
     def action_cursor(self, delta: int) -> None:
         self.cursor += delta
@@ -350,6 +357,14 @@ class PodList(ScrollView, can_focus=True):
             self._styles_theme = self.app.theme
         return self._styles.get(variable, Style())
 
+    def _base_styles(self) -> tuple[Style, Style]:
+        """(row, cursor row) styles; looking them up is costly, so once per theme and focus change."""
+        key = (self.app.theme, self.has_focus)
+        if self._base_key != key:
+            self._base_key = key
+            self._base = (self.rich_style, self.get_component_rich_style("podlist--cursor"))
+        return self._base
+
     def render_line(self, y: int) -> Strip:
         widths = self._widths()
         width = self.size.width
@@ -364,7 +379,7 @@ class PodList(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         row = self.rows[index]
         cells = row.cells(self.clock())
-        base = self.get_component_rich_style("podlist--cursor") if index == self.cursor else self.rich_style
+        base = self._base_styles()[index == self.cursor]
         segments = []
         used = 0
         for (title, w), cell in zip(widths, cells):
@@ -379,7 +394,20 @@ class PodList(ScrollView, can_focus=True):
         return Strip(segments).crop(0, width)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self.rows) + 1)
+        self._size_to_rows(event.size.width)
+
+    def _size_to_rows(self, width: int) -> None:
+        """A new virtual size costs a layout pass of the whole screen, so a long list keeps some slack
+        (a few blank lines at its end) and only resizes when it outgrows or clearly shrinks from it."""
+        needed = len(self.rows) + 1
+        height = needed
+        if needed > EXACT_SIZE_UP_TO:
+            slack = needed // 20
+            current = self.virtual_size.height
+            height = current if needed <= current <= needed + 2 * slack else needed + slack
+        size = Size(width, height)
+        if size != self.virtual_size:
+            self.virtual_size = size
 
 
 class FilterInput(Input):

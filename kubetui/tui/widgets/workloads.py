@@ -23,6 +23,8 @@ class WorkloadList(OptionList):
     def __init__(self, model: ClusterModel, **kwargs):
         super().__init__(**kwargs)
         self.model = model
+        self._ids: list[str | None] = []
+        self._prompts: list = []
 
     def _bad(self) -> Style:
         return Style(color=self.app.theme_variables.get("pod-failed"))
@@ -64,10 +66,20 @@ class WorkloadList(OptionList):
         width = max(10, self.scrollable_content_region.width - 1)
         for option in options:
             option.prompt.truncate(width, overflow="ellipsis")
-        self.clear_options()
-        self.add_options(options or [Option(Text("no workloads or services", Style(dim=True)), id="none", disabled=True)])
-        if highlighted is not None:
-            self.select_id(highlighted)
+        options = options or [Option(Text("no workloads or services", Style(dim=True)), id="none", disabled=True)]
+        ids = [o.id for o in options]
+        if ids == self._ids:  # same lines: swap changed prompts in place, which needs no layout pass
+            for index, (option, old) in enumerate(zip(options, self._prompts)):
+                if option.prompt != old:
+                    self.replace_option_prompt_at_index(index, option.prompt)
+            self.refresh()
+        else:
+            self.clear_options()
+            self.add_options(options)
+            if highlighted is not None:
+                self.select_id(highlighted)
+        self._ids = ids
+        self._prompts = [o.prompt for o in options]
 
     def on_resize(self) -> None:
         self.refresh_items()
