@@ -111,7 +111,7 @@ class KubetuiApp(App):
 
     def _init_panes(self) -> None:
         self.query_one("#nodes", NodeTree).border_title = "Nodes"
-        self.query_one("#workloads", WorkloadList).border_title = "Workloads & Services"
+        self.query_one("#workloads", WorkloadList).border_title = "Workloads & service map"
         self.query_one("#events", EventsPane).border_title = "Events (newest first)"
         self.refresh_views(force=True)
         self.query_one("#nodes", NodeTree).focus()

@@ -165,13 +165,14 @@ class ClusterModel:
         plural = {"ReplicationController": "replicationcontrollers", "StatefulSet": "statefulsets"}.get(ref["kind"])
         return (plural, ns, ref["name"]) if plural else None
 
-    def endpoint_counts(self, service: dict) -> tuple[int, int]:
-        """(ready, not ready) addresses of the Service's Endpoints."""
+    def endpoint_targets(self, service: dict) -> tuple[list[str], list[str]]:
+        """The Service's ready and not-ready endpoints: the pod name of each address (or its IP)."""
         ep = self.objects["endpoints"].get(key_of(service))
-        ready = not_ready = 0
+        ready: list[str] = []
+        not_ready: list[str] = []
         for subset in (ep or {}).get("subsets") or ():
-            ready += len(subset.get("addresses") or ())
-            not_ready += len(subset.get("notReadyAddresses") or ())
+            for into, field in ((ready, "addresses"), (not_ready, "notReadyAddresses")):
+                into.extend((a.get("targetRef") or {}).get("name") or a.get("ip", "?") for a in subset.get(field) or ())
         return ready, not_ready
 
 

@@ -175,3 +175,19 @@ def test_filter_text_and_selector():
 def test_status_colour_variables(status, variable):
     assert status_variable(status) == variable
     assert variable in STATUS_VARIABLES
+
+
+@pytest.mark.asyncio
+async def test_a_narrow_pane_drops_the_least_needed_columns_for_the_name():
+    client = FakeClient([make_pod(i) for i in range(5)])
+    app = ListApp(client)
+    async with app.run_test(size=(80, 12)) as pilot:
+        await pilot.pause()
+        pods = app.query_one(PodList)
+        header = visible_text(pods)[0]
+        assert "IP" not in header.split() and "NAMESPACE" not in header.split()
+        assert header.split()[:4] == ["NAME▲", "READY", "STATUS", "RESTARTS"] and "NODE" in header
+        assert "pod-00001" in visible_text(pods)[2] and "node-1" in visible_text(pods)[2]
+        await pilot.resize_terminal(160, 12)
+        await pilot.pause()
+        assert visible_text(pods)[0].split()[:2] == ["NAMESPACE", "NAME▲"] and "IP" in visible_text(pods)[0]

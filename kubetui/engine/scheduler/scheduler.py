@@ -21,6 +21,7 @@ from .spread import SpreadCycle, SpreadIndex
 SCHEDULER_NAME = "default-scheduler"
 ERR_NO_NODES = "no nodes available to schedule pods"
 _TERMINAL = ("Succeeded", "Failed")
+CYCLES_PER_EVENT = 16  # ~0.2 ms each at 5,000 nodes
 # Which plugins' rejections a cluster event may resolve (the queueing hints of the default plugins).
 _POD_FREED = frozenset({P.NODE_RESOURCES_FIT, P.NODE_PORTS, P.POD_TOPOLOGY_SPREAD})
 _POD_ADDED = frozenset({P.POD_TOPOLOGY_SPREAD})
@@ -230,19 +231,21 @@ class Scheduler:
             self._drain_timer = self.clock.call_soon(self._drain)
 
     def _drain(self) -> None:
-        """Run one scheduling cycle for the head of activeQ; the next cycle is its own clock event."""
+        """Run up to CYCLES_PER_EVENT scheduling cycles from activeQ; the rest get their own clock event,
+        so a long queue never holds the loop (or a UI driving it) for long."""
         self._drain_timer = None
         self._draining = True
         try:
-            qp = self.queue.pop()
-            if qp is None:
-                return
-            try:
-                self._schedule_one(qp)
-            except Exception as exc:  # a broken cycle must not stop the scheduler
-                self.stats["errors"] += 1
-                self.ctx.record_error("scheduler", qp.key, exc)
-                self.queue.requeue_after_error(qp)
+            for _ in range(CYCLES_PER_EVENT):
+                qp = self.queue.pop()
+                if qp is None:
+                    break
+                try:
+                    self._schedule_one(qp)
+                except Exception as exc:  # a broken cycle must not stop the scheduler
+                    self.stats["errors"] += 1
+                    self.ctx.record_error("scheduler", qp.key, exc)
+                    self.queue.requeue_after_error(qp)
         finally:
             self._draining = False
         if self.queue.has_active():

@@ -27,6 +27,8 @@ from ..model import ClusterModel
 COLUMNS = [("NAMESPACE", 9), ("NAME", 0), ("READY", 5), ("STATUS", 16), ("RESTARTS", 10), ("NODE", 11),
            ("IP", 12), ("AGE", 5)]
 MIN_NAME_WIDTH = 16
+WANTED_NAME_WIDTH = 26  # a Deployment's pod name (`web-5d7f8c9b6d-x2k8j`) and some room
+DROP_WHEN_NARROW = ("IP", "NAMESPACE", "RESTARTS", "AGE")  # first to go when the pane is narrow
 EXACT_SIZE_UP_TO = 500  # rows
 SORT_COLUMNS = [title for title, _ in COLUMNS]
 
@@ -209,6 +211,7 @@ class PodList(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._styles_theme = None
         self._base_key: tuple | None = None
+        self._layout: tuple[int, list[tuple[str, int, int]]] = (-1, [])
         self._base: tuple[Style, Style] = (Style(), Style())
 
     # -- data ----------------------------------------------------------------------------------
@@ -334,7 +337,7 @@ class PodList(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             x = 0
-            for title, width in self._widths():
+            for title, width, _ in self._widths():
                 if offset.x < x + width + 1:
                     self.sort_by(title)
                     return
@@ -344,10 +347,18 @@ class PodList(ScrollView, can_focus=True):
 
     # -- rendering -----------------------------------------------------------------------------
 
-    def _widths(self) -> list[tuple[str, int]]:
-        fixed = sum(w + 1 for _, w in COLUMNS if w)
-        name = max(MIN_NAME_WIDTH, self.size.width - fixed - 1)
-        return [(title, w or name) for title, w in COLUMNS]
+    def _widths(self) -> list[tuple[str, int, int]]:
+        """The columns shown as (title, width, index into a row's cells): NAME takes the room left, and
+        in a narrow pane the least needed columns give way to it."""
+        if self._layout[0] != self.size.width:
+            shown = list(COLUMNS)
+            for drop in DROP_WHEN_NARROW:
+                if self.size.width - sum(w + 1 for _, w in shown if w) - 1 >= WANTED_NAME_WIDTH:
+                    break
+                shown = [c for c in shown if c[0] != drop]
+            name = max(MIN_NAME_WIDTH, self.size.width - sum(w + 1 for _, w in shown if w) - 1)
+            self._layout = (self.size.width, [(title, w or name, SORT_COLUMNS.index(title)) for title, w in shown])
+        return self._layout[1]
 
     def _status_style(self, variable: str) -> Style:
         if self._styles_theme != self.app.theme:
@@ -371,7 +382,7 @@ class PodList(ScrollView, can_focus=True):
         if y == 0:
             arrow = "▼" if self.sort_reverse else "▲"
             text = " ".join((title + (arrow if title == self.sort_column else "")).ljust(w)[:w]
-                            for title, w in widths)
+                            for title, w, _ in widths)
             style = self.get_component_rich_style("podlist--header")
             return Strip([Segment(text.ljust(width)[:width], style)]).crop(self.scroll_offset.x, self.scroll_offset.x + width)
         index = self.scroll_offset.y + y - 1
@@ -382,8 +393,8 @@ class PodList(ScrollView, can_focus=True):
         base = self._base_styles()[index == self.cursor]
         segments = []
         used = 0
-        for (title, w), cell in zip(widths, cells):
-            text = cell[:w].ljust(w) + " "
+        for title, w, i in widths:
+            text = cells[i][:w].ljust(w) + " "
             style = base + self._status_style(row.variable) if title == "STATUS" else base
             if index == self.cursor and self.has_focus and title == "STATUS":
                 style = base

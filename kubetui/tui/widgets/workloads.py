@@ -1,4 +1,4 @@
-"""Workloads & Services pane: workloads with ready counts, Services with endpoints, Ingress rules (broken links marked)."""
+"""Workloads & service map pane: workloads with ready counts; Ingress rules → Services → endpoints → pods (broken links marked)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from ..model import ClusterModel
 
 WORKLOADS = (("deployments", "deploy"), ("statefulsets", "sts"), ("replicasets", "rs"),
              ("replicationcontrollers", "rc"))
+MAX_NAMES = 12
 KINDS = {"deployments", "statefulsets", "replicasets", "replicationcontrollers", "services", "endpoints", "ingresses"}
 
 
 class WorkloadList(OptionList):
     """Selectable lines; option ids are `resource/namespace/name`."""
-
-    DEFAULT_CSS = "WorkloadList { height: 12; }"
 
     def __init__(self, model: ClusterModel, **kwargs):
         super().__init__(**kwargs)
@@ -26,13 +25,37 @@ class WorkloadList(OptionList):
         self._ids: list[str | None] = []
         self._prompts: list = []
 
+    def _service_prompt(self, key: str, svc: dict) -> Text:
+        """Two lines: the Service (type, ClusterIP, ports) and where it leads (endpoints → pods, or why not)."""
+        spec = svc.get("spec") or {}
+        stype = spec.get("type", "ClusterIP")
+        text = Text(f"svc/{key}  ")
+        text.append(f"{stype} {spec.get('clusterIP') or '-'} {service_ports(svc)}", Style(dim=True))
+        text.append("\n  ")
+        if stype == "ExternalName":
+            text.append(f"→ DNS alias for {spec.get('externalName', '?')}", Style(dim=True))
+            return text
+        ready, not_ready = self.model.endpoint_targets(svc)
+        if ready:
+            text.append(f"✓ {len(ready)} ready", Style(color=self.app.theme_variables.get("pod-running")))
+        elif spec.get("selector"):
+            text.append("✗ no endpoints", self._bad())
+        else:
+            text.append("no selector: endpoints by hand", Style(dim=True))
+        if not_ready:
+            text.append(f", {len(not_ready)} not ready", Style(color=self.app.theme_variables.get("pod-pending")))
+        if ready or not_ready:
+            names = (ready + not_ready)[:MAX_NAMES]  # the line is cut to the pane's width anyway
+            text.append(" → " + " ".join(names), Style(dim=True))
+        return text
+
     def _bad(self) -> Style:
         return Style(color=self.app.theme_variables.get("pod-failed"))
 
     def refresh_items(self) -> None:
         objects = self.model.objects
         highlighted = self.selected
-        options: list[Option | None] = []
+        entries: list[tuple[Text, str]] = []
         for resource, short in WORKLOADS:
             for key, obj in sorted(objects[resource].items()):
                 if resource == "replicasets" and _owned(obj):
@@ -42,30 +65,24 @@ class WorkloadList(OptionList):
                 ready = status.get("readyReplicas", 0) or 0
                 text = Text(f"{short}/{key}  ")
                 text.append(f"{ready}/{want} ready", None if ready >= want else Style(color=self.app.theme_variables.get("pod-pending")))
-                options.append(Option(text, id=f"{resource}/{key}"))
+                entries.append((text, f"{resource}/{key}"))
         services = objects["services"]
-        for key, svc in sorted(services.items()):
-            spec = svc.get("spec") or {}
-            ready, not_ready = self.model.endpoint_counts(svc)
-            selector = bool(spec.get("selector"))
-            text = Text(f"svc/{key} → ")
-            text.append(f"{ready} ready" + (f", {not_ready} not ready" if not_ready else ""),
-                        self._bad() if selector and not ready else None)
-            text.append(f"  {spec.get('type', 'ClusterIP')} {spec.get('clusterIP') or '-'} {service_ports(svc)}",
-                        Style(dim=True))
-            options.append(Option(text, id=f"services/{key}"))
         for key, ing in sorted(objects["ingresses"].items()):
             ns = ing["metadata"].get("namespace", "default")
             for rule in (ing.get("spec") or {}).get("rules") or ():
                 for path in ((rule.get("http") or {}).get("paths")) or ():
-                    backend = ((path.get("backend") or {}).get("service") or {}).get("name", "?")
+                    backend = ((path.get("backend") or {}).get("service") or {})
+                    name = backend.get("name", "?")
+                    port = backend.get("port") or {}
                     text = Text(f"ing/{key}  {rule.get('host', '*')}{path.get('path', '/')} → ")
-                    missing = f"{ns}/{backend}" not in services
-                    text.append(f"svc/{backend}" + (" (missing)" if missing else ""), self._bad() if missing else None)
-                    options.append(Option(text, id=f"ingresses/{key}/{len(options)}"))
+                    missing = f"{ns}/{name}" not in services
+                    text.append(f"svc/{name}" + (" (missing)" if missing else f":{port.get('number', port.get('name', '?'))}"),
+                                self._bad() if missing else None)
+                    entries.append((text, f"ingresses/{key}/{len(entries)}"))
+        for key, svc in sorted(services.items()):
+            entries.append((self._service_prompt(key, svc), f"services/{key}"))
         width = max(10, self.scrollable_content_region.width - 1)
-        for option in options:
-            option.prompt.truncate(width, overflow="ellipsis")
+        options = [Option(_fit(text, width), id=option_id) for text, option_id in entries]
         options = options or [Option(Text("no workloads or services", Style(dim=True)), id="none", disabled=True)]
         ids = [o.id for o in options]
         if ids == self._ids:  # same lines: swap changed prompts in place, which needs no layout pass
@@ -104,6 +121,16 @@ class WorkloadList(OptionList):
             return None
         resource, ns, name = self.selected.split("/")[:3]
         return resource, ns, name
+
+
+def _fit(text: Text, width: int) -> Text:
+    """Each line of `text` cut to `width` cells with an ellipsis."""
+    lines = text.split("\n")
+    if all(line.cell_len <= width for line in lines):
+        return text
+    for line in lines:
+        line.truncate(width, overflow="ellipsis")
+    return Text("\n").join(lines)
 
 
 def _owned(obj: dict) -> bool:
