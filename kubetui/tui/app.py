@@ -106,6 +106,9 @@ class KubetuiApp(App):
             self.notify("\n".join(problems), title="Keymap problems", severity="warning", timeout=10)
         self._init_panes()
         self.set_interval(1 / REFRESH_HZ, self._scheduled_refresh)
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: start the clock."""
         if self.live:
             self.run_worker(self._drive_clock(), name="clock", group="clock", exclusive=True)
 
@@ -114,7 +117,9 @@ class KubetuiApp(App):
         self.query_one("#workloads", WorkloadList).border_title = "Workloads & service map"
         self.query_one("#events", EventsPane).border_title = "Events (newest first)"
         self.refresh_views(force=True)
-        self.query_one("#nodes", NodeTree).focus()
+        nodes = self.query_one("#nodes", NodeTree)
+        nodes.focus()
+        nodes.cursor_line = 0  # the first node is selected, so `x` and friends act at once
 
     def on_unmount(self) -> None:
         self.model.close()
