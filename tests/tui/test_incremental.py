@@ -3,11 +3,10 @@
 import random
 
 import pytest
-from textual.app import App
 
 from kubetui.tui.model import ClusterModel
-from kubetui.tui.themes import STATUS_VARIABLES
 from kubetui.tui.widgets.podlist import SORT_COLUMNS, PodList, row_order
+from podlist_fakes import FakeClient, ListApp
 
 
 def pod(i: int, rv: int = 1, node: str | None = "node-a", phase: str = "Running", cpu: str = "100m",
@@ -20,42 +19,8 @@ def pod(i: int, rv: int = 1, node: str | None = "node-a", phase: str = "Running"
                        "containerStatuses": [{"name": "c", "restartCount": restarts, "state": {"running": {}}}]}}
 
 
-class FakeClient:
-    def __init__(self, pods):
-        self.pods = pods
-        self.callbacks = {}
-        self.now = 100.0
-
-    def store_revision(self):
-        return 1
-
-    def list(self, resource, **_):
-        return list(self.pods) if resource == "pods" else []
-
-    def watch(self, resource, callback, **_):
-        self.callbacks[resource] = callback
-
-        class Stop:
-            def stop(self):
-                pass
-        return Stop()
-
-
-class ListApp(App):
-    def __init__(self, client):
-        super().__init__()
-        self.client = client
-        self.model = ClusterModel(client)
-
-    def get_theme_variable_defaults(self):
-        return dict(STATUS_VARIABLES)
-
-    def compose(self):
-        yield PodList(self.model, lambda: self.client.now, id="pods")
-
-
 def test_allocated_follows_pod_add_change_and_delete():
-    client = FakeClient([pod(1), pod(2, cpu="250m"), pod(3, node=None)])
+    client = FakeClient(now=100.0, pods=[pod(1), pod(2, cpu="250m"), pod(3, node=None)])
     model = ClusterModel(client)
     assert model.allocated("node-a") == (350, 2 * 64 * 2**20)
     send = client.callbacks["pods"]
@@ -72,7 +37,7 @@ def test_allocated_follows_pod_add_change_and_delete():
 @pytest.mark.asyncio
 async def test_changed_rows_move_in_place_to_the_full_sort_order():
     rng = random.Random(7)
-    client = FakeClient([pod(i, restarts=rng.randrange(4)) for i in range(300)])
+    client = FakeClient(now=100.0, pods=[pod(i, restarts=rng.randrange(4)) for i in range(300)])
     app = ListApp(client)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()

@@ -1,11 +1,11 @@
 """The pod list as a virtual list: 10,000 pods render, scroll, sort and filter; STATUS colours come from the theme."""
 
 import pytest
-from textual.app import App
 
 from kubetui.tui.model import ClusterModel
 from kubetui.tui.themes import STATUS_VARIABLES
 from kubetui.tui.widgets.podlist import PodFilter, PodList, status_variable
+from podlist_fakes import FakeClient, ListApp
 
 N = 10_000
 
@@ -23,46 +23,6 @@ def make_pod(i: int) -> dict:
         "status": {"phase": phase, "podIP": None if phase == "Pending" else f"10.0.{i // 250}.{i % 250}",
                    "containerStatuses": statuses},
     }
-
-
-class FakeClient:
-    """Just enough of the Client for the model: list, watch, revision."""
-
-    def __init__(self, pods):
-        self.pods = pods
-        self.callbacks = {}
-        self.now = 90.0
-
-    def store_revision(self):
-        return N + 1
-
-    def list(self, resource, **_):
-        return list(self.pods) if resource == "pods" else []
-
-    def watch(self, resource, callback, **_):
-        self.callbacks[resource] = callback
-
-        class Stop:
-            def stop(self):
-                pass
-        return Stop()
-
-
-class ListApp(App):
-    def __init__(self, client):
-        super().__init__()
-        self.client = client
-        self.model = ClusterModel(client)
-
-    def get_theme_variable_defaults(self):
-        return dict(STATUS_VARIABLES)
-
-    def compose(self):
-        yield PodList(self.model, lambda: self.client.now, id="pods")
-
-    def on_mount(self):
-        self.query_one(PodList).rebuild()
-        self.query_one(PodList).focus()
 
 
 def visible_text(pods: PodList) -> list[str]:
