@@ -19,6 +19,7 @@ from .controllers.nodelifecycle import NodeLifecycleController
 from .controllers.podgc import PodGCController
 from .controllers.replicaset import ReplicaSetController
 from .controllers.replicationcontroller import ReplicationControllerController
+from .controllers.service import ServiceController
 from .controllers.serviceaccount import ServiceAccountController
 from .controllers.tainteviction import TaintEvictionController
 from .informer import InformerFactory
@@ -41,6 +42,7 @@ CONTROLLERS = (
     NodeIpamController, NodeLifecycleController, TaintEvictionController, PodGCController,
     NamespaceController, ServiceAccountController, GarbageCollector,
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
+    ServiceController,
 )
 
 

@@ -31,6 +31,7 @@ class Profile:
     unschedulable_flush_interval: float = 300.0
     # kube-apiserver
     compaction_interval: float = 300.0
+    load_balancer_provision_seconds: float = 5.0  # the simulated cloud takes this long to create a load balancer
 
     def differences(self) -> dict[str, tuple[object, object]]:
         """Settings that differ from upstream defaults (shown in the UI as non-default)."""
@@ -53,6 +54,7 @@ FAST = Profile(
     crashloop_initial_backoff=5.0,
     crashloop_max_backoff=60.0,
     image_pull_seconds=1.0,
+    load_balancer_provision_seconds=2.0,
 )
 PROFILES = {"realistic": REALISTIC, "fast": FAST}
 
