@@ -32,6 +32,8 @@ from kubetui.tui import commands as c
     ("drain worker-1", c.Drain("worker-1", True)),
     ("rollout undo deployment/web", c.RolloutUndo("web", "default", 0, True)),
     ("rollout undo deploy web --to-revision=2 -n prod", c.RolloutUndo("web", "prod", 2, True)),
+    ("proxy worker-2", c.Proxy("worker-2")),
+    ("proxy node/worker-2", c.Proxy("worker-2")),
     ("load node-failure", c.Load("node-failure")),
     ("load 'my scenarios/x.yaml'", c.Load("my scenarios/x.yaml")),
     ("speed 10", c.Speed(10.0)),

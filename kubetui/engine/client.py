@@ -56,6 +56,8 @@ class Client(Protocol):
     def explain(self, pod: str, namespace: str | None = None) -> dict | None: ...
     def countdowns(self) -> list[tuple[str, float | None]]: ...
     def machine_containers(self, node: str) -> list: ...
+    def proxy_rules(self, node: str) -> list: ...
+    def machine_powered(self, node: str) -> bool: ...
 
 
 class LocalClient:
@@ -234,6 +236,13 @@ class LocalClient:
     def machine_containers(self, node):
         """The node's container runtime view (pause sandboxes and containers), like `crictl ps -a`."""
         return self.cluster.machine(node).runtime.containers()
+
+    def machine_powered(self, node):
+        return self.cluster.machine(node).powered
+
+    def proxy_rules(self, node):
+        """The Service rules kube-proxy on `node` has programmed (frozen if the machine is off)."""
+        return self.cluster.machine(node).kube_proxy.rules()
 
 
 def three_way_merge_patch(last_applied: dict, desired: dict) -> dict:

@@ -43,12 +43,12 @@ SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulset
 # Actions that act on the main screen's selection; other screens bring their own keys.
 PANES = ("nodes", "pods", "events", "workloads")  # the Tab order of the main screen
 SELECTION_ACTIONS = {"kill", "crash", "restart_node", "cordon", "drain", "scale", "rollout_undo", "describe",
-                     "explain", "edit", "filter", "sort", "sort_reverse"}
+                     "explain", "edit", "proxy_rules", "filter", "sort", "sort_reverse"}
 HELP_NOTES = """Panes: nodes (enter expands a node to its pods), workloads & services, pods, events.
 The selected thing is the cursor line of the focused pane (or of the pane focused last).
 Pod list: click a column title to sort by it; `/` then `-l app=web` filters by labels.
 `:` opens the command line (kubectl-like: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo,
-load, speed, theme, quit); tab completes commands, resources and names; up/down walk the history.
+proxy, load, speed, theme, quit); tab completes commands, resources and names; up/down walk the history.
 Screens: 2 network map, 3 etcd browser, 4 YAML editor, 5 events timeline; 1 comes back here."""
 
 
@@ -540,6 +540,16 @@ class KubetuiApp(App):
         if sel:
             self._open(self._screen("explain").ExplainScreen(self.client, sel[2], sel[1]))
 
+    def action_proxy_rules(self) -> None:
+        sel = self.selection()
+        if sel and sel[0] == "pod":
+            node = (self.client.get("pods", sel[2], sel[1]).get("spec") or {}).get("nodeName")
+            sel = ("node", node) if node else None
+        if not sel or sel[0] != "node":
+            self.notify("select a node (or a scheduled pod) first", title="kube-proxy", severity="warning")
+            return
+        self._open(self._screen("proxy").ProxyScreen(self.client, sel[1]))
+
     def action_edit(self) -> None:
         target = self._selected_object()
         if target:
@@ -622,6 +632,9 @@ class KubetuiApp(App):
             self.client.get("deployments", command.name, command.namespace)
             return self._run(lambda: self._rollout_undo(command.namespace, command.name, command.to_revision,
                                                         command.confirm))
+        if isinstance(command, cmd.Proxy):
+            self._require_node(command.node)
+            return self._later(self._screen("proxy").ProxyScreen(self.client, command.node))
         if isinstance(command, cmd.Load):
             return self._prepare_load(command.scenario)
         if isinstance(command, cmd.Speed):

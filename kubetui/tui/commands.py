@@ -100,7 +100,13 @@ class Quit:
     pass
 
 
-Command = Get | Describe | Scale | Delete | Apply | Kill | Cordon | Drain | RolloutUndo | Load | Speed | Theme | Quit
+@dataclass(frozen=True)
+class Proxy:
+    node: str
+
+
+Command = (Get | Describe | Scale | Delete | Apply | Kill | Cordon | Drain | RolloutUndo | Proxy | Load | Speed | Theme
+           | Quit)
 
 DEFAULT_NAMESPACE = "default"
 USAGE = {
@@ -114,6 +120,7 @@ USAGE = {
     "uncordon": "uncordon NODE",
     "drain": "drain NODE [--no-confirm]",
     "rollout": "rollout undo deployment/NAME [-n NS] [--to-revision=N] [--no-confirm]",
+    "proxy": "proxy NODE   (the Service rules kube-proxy programs there)",
     "load": "load SCENARIO   (a bundled scenario name or a file)",
     "speed": f"speed X   ({MIN_SPEED:g} to {MAX_SPEED:g})",
     "theme": "theme NAME",
@@ -140,6 +147,7 @@ FLAGS: dict[str, dict[str, tuple[str, bool]]] = {
     "uncordon": {},
     "drain": dict(_NO_CONFIRM),
     "rollout": {**_NS, **_NO_CONFIRM, "--to-revision": ("to_revision", True)},
+    "proxy": {},
     "load": {},
     "speed": {},
     "theme": {},
@@ -348,6 +356,10 @@ def _drain(args, flags) -> Drain:
     return Drain(_node(args, "drain"), confirm=not flags.get("no_confirm"))
 
 
+def _proxy(args, flags) -> Proxy:
+    return Proxy(_node(args, "proxy"))
+
+
 def _rollout(args, flags) -> RolloutUndo:
     if not args or args[0] != "undo":
         raise CommandError("only rollout undo is supported" if args else "rollout needs undo")
@@ -396,7 +408,8 @@ def _quit(args, flags) -> Quit:
 
 
 _PARSERS = {"get": _get, "describe": _describe, "scale": _scale, "delete": _delete, "apply": _apply, "kill": _kill,
-            "cordon": _cordon, "uncordon": _uncordon, "drain": _drain, "rollout": _rollout, "load": _load,
+            "cordon": _cordon, "uncordon": _uncordon, "drain": _drain, "rollout": _rollout, "proxy": _proxy,
+            "load": _load,
             "speed": _speed, "theme": _theme, "quit": _quit}
 
 
@@ -478,7 +491,7 @@ def _positional(command: str, args: list[str], word: str, namespace: str | None,
         if n == 1:
             return _object_names(args[0], word, namespace, source)
         return []
-    if command in ("cordon", "uncordon", "drain"):
+    if command in ("cordon", "uncordon", "drain", "proxy"):
         return _matching(source.names("nodes", None), word) if n == 0 else []
     if command == "rollout":
         if n == 0:

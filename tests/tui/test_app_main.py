@@ -255,3 +255,31 @@ async def test_confirm_texts_for_drain_crash_and_undo(make_app):
         await pilot.press("y")
         await pilot.pause()
         assert any("Roll back web failed" == n.title for n in app._notifications)
+
+
+@pytest.mark.asyncio
+async def test_kube_proxy_rules_of_the_selected_node_follow_the_endpoints(make_app):
+    app = make_app(confirm=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        tree = app.query_one("#nodes", NodeTree)
+        tree.focus()
+        tree.select_node("worker-2")
+        await pilot.press("p")
+        await pilot.pause()
+        text = app.screen.text
+        assert text.startswith("kube-proxy on worker-2")
+        web = app.client.get("services", "web")
+        assert f"default/web" in text and f"{web['spec']['clusterIP']}:80/TCP" in text
+        assert text.count("  1/6  ") == 6  # six ready web pods, each picked with probability 1/6
+        assert "-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp" in text and "KUBE-SVC-NPX46M4PTMTKRN6Y" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        tree.select_node("worker-1")
+        await pilot.press("x")  # no confirm: the machine powers off
+        app.client.scale("deployments", "web", 3)
+        app.runner.step(5)
+        await pilot.press("p")
+        await pilot.pause()
+        assert "machine off: the rules stay as last programmed" in app.screen.text
+        assert app.screen.text.count("  1/6  ") == 6

@@ -345,6 +345,23 @@ async def test_network_screen_shows_chain_and_broken_links(client):
 
 
 @pytest.mark.asyncio
+async def test_network_screen_shows_a_load_balancer_waiting_for_then_getting_its_ip(client):
+    client.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "public"},
+                  "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    client.advance(0.5)
+    screen = NetworkScreen(client)
+    async with Host(screen).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        line = next(ln for ln in text_of(screen, "#network-map").splitlines() if "default/public" in ln)
+        assert "LoadBalancer" in line and "external IP <pending>" in line
+        client.advance(5)
+        screen.refresh_view()
+        await pilot.pause()
+        line = next(ln for ln in text_of(screen, "#network-map").splitlines() if "default/public" in ln)
+        assert "external IP 203.0.113.1" in line
+
+
+@pytest.mark.asyncio
 async def test_timeline_lists_newest_first_filters_and_follows(client):
     screen = TimelineScreen(client)
     async with Host(screen).run_test(size=SIZE) as pilot:

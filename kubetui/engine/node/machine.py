@@ -9,6 +9,7 @@ from ..api import errors
 from ..api.server import APIServer
 from ..context import Context
 from .kubelet import Kubelet
+from .kubeproxy import KubeProxy
 from .runtime import ContainerRuntime, Timers
 
 # Machines sit on one docker-style bridge network, as kind's nodes do (172.18.0.1 is the gateway).
@@ -24,8 +25,8 @@ def _node_ip(api: APIServer) -> str:
 
 
 class Machine:
-    """Power on boots the runtime and the kubelet (which registers the Node); power off stops every
-    process on the machine at once, without a word to the API server."""
+    """Power on boots the runtime, the kubelet (which registers the Node) and kube-proxy; power off stops
+    every process on the machine at once, without a word to the API server."""
 
     def __init__(self, ctx: Context, config):
         self.ctx = ctx
@@ -36,12 +37,14 @@ class Machine:
         self.timers = Timers(ctx.clock)
         self.runtime = ContainerRuntime(ctx.clock, ctx.rng, self.timers)
         self.kubelet = Kubelet(ctx, config, self.runtime, self.timers, self.ip)
+        self.kube_proxy = KubeProxy(ctx, self.name)
 
     def power_on(self) -> None:
         if self.powered:
             return
         self.powered = True
         self.kubelet.start()
+        self.kube_proxy.start()
 
     def power_off(self) -> None:
         if not self.powered:
@@ -49,6 +52,7 @@ class Machine:
         self.powered = False
         self.timers.cancel_all()
         self.kubelet.stop()
+        self.kube_proxy.stop()
         self.runtime.halt()
 
     def crash_container(self, namespace: str, pod: str, container: str | None = None) -> None:

@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Static
 
+from ...printers import service_external_ip
 from .live import LiveScreen
 
 MAX_ADDRESSES = 50  # per Service; a 10,000-pod Service shows a count past this
@@ -49,6 +50,9 @@ def service_lines(svc: dict, endpoints: dict | None, indent: int) -> list[Line]:
     stype = spec.get("type", "ClusterIP")
     lines: list[Line] = [[pad, ("Service ", DIM), (f"{ns}/{name}", NAME), f"  {stype}",
                           f"  {spec.get('clusterIP') or 'None'}", ("  " + _service_ports(svc), DIM)]]
+    if stype == "LoadBalancer":
+        external = service_external_ip(svc)
+        lines[0].append((f"  external IP {external}", WARN if external == "<pending>" else OK))
     if stype == "ExternalName":
         lines.append([pad + "  ", (f"→ DNS alias for {spec.get('externalName', '?')} (no endpoints)", DIM)])
         return lines

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from ...printers import service_ports
+from ...printers import service_external_ip, service_ports
 from ..model import ClusterModel
 
 WORKLOADS = (("deployments", "deploy"), ("statefulsets", "sts"), ("replicasets", "rs"),
@@ -31,6 +31,9 @@ class WorkloadList(OptionList):
         stype = spec.get("type", "ClusterIP")
         text = Text(f"svc/{key}  ")
         text.append(f"{stype} {spec.get('clusterIP') or '-'} {service_ports(svc)}", Style(dim=True))
+        if stype == "LoadBalancer":
+            external = service_external_ip(svc)
+            text.append(f"  external {external}", self._bad() if external == "<pending>" else None)
         text.append("\n  ")
         if stype == "ExternalName":
             text.append(f"→ DNS alias for {spec.get('externalName', '?')}", Style(dim=True))
