@@ -58,6 +58,7 @@ class Client(Protocol):
     def machine_containers(self, node: str) -> list: ...
     def proxy_rules(self, node: str) -> list: ...
     def machine_powered(self, node: str) -> bool: ...
+    def resolve(self, name: str, namespace: str | None = None) -> tuple: ...
 
 
 class LocalClient:
@@ -236,6 +237,10 @@ class LocalClient:
     def machine_containers(self, node):
         """The node's container runtime view (pause sandboxes and containers), like `crictl ps -a`."""
         return self.cluster.machine(node).runtime.containers()
+
+    def resolve(self, name, namespace=None):
+        """Cluster DNS, as a pod in `namespace` would look `name` up: (the name that answered, records)."""
+        return self.cluster.dns.resolve(name, namespace or self.namespace)
 
     def machine_powered(self, node):
         return self.cluster.machine(node).powered

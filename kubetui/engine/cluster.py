@@ -9,6 +9,7 @@ from . import gcpolicy
 from .api import errors
 from .api.server import AdmissionConfig, APIServer
 from .clock import Clock
+from .dns import ClusterDNS
 from .context import Context
 from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
@@ -86,6 +87,7 @@ class Cluster:
         self.api = APIServer(self.store, self.clock, self.rng,
                              AdmissionConfig(default_toleration_seconds=self.profile.default_toleration_seconds))
         self.informers = InformerFactory(self.api)
+        self.dns = ClusterDNS(self.informers)
         self.ctx = Context(self.api, self.clock, self.informers, self.rng, self.profile)
         self._bootstrap()
         self.controllers = {cls.name: cls(self.ctx) for cls in controllers}

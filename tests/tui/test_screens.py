@@ -341,7 +341,8 @@ async def test_network_screen_shows_chain_and_broken_links(client):
         assert f"→ pod {pod} on worker-" in text
         assert "gone.example.com / (Prefix) → ✗ Service missing not found" in text
         lonely = text[text.index("Service default/lonely"):]
-        assert "✗ no endpoints" in lonely.splitlines()[1] and "app=nothing" in lonely.splitlines()[1]
+        assert "DNS lonely.default.svc.cluster.local → the ClusterIP" in lonely.splitlines()[1]
+        assert "✗ no endpoints" in lonely.splitlines()[2] and "app=nothing" in lonely.splitlines()[2]
 
 
 @pytest.mark.asyncio

@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Static
 
+from ...engine.dns import service_name
 from ...printers import service_external_ip
 from .live import LiveScreen
 
@@ -53,9 +54,13 @@ def service_lines(svc: dict, endpoints: dict | None, indent: int) -> list[Line]:
     if stype == "LoadBalancer":
         external = service_external_ip(svc)
         lines[0].append((f"  external IP {external}", WARN if external == "<pending>" else OK))
+    dns = service_name(name, ns)
     if stype == "ExternalName":
-        lines.append([pad + "  ", (f"→ DNS alias for {spec.get('externalName', '?')} (no endpoints)", DIM)])
+        lines.append([pad + "  ", (f"DNS {dns} → CNAME {spec.get('externalName', '?')} (no endpoints)", DIM)])
         return lines
+    headless = spec.get("clusterIP") == "None"
+    lines.append([pad + "  ", (f"DNS {dns} → " + ("each ready pod's IP (headless)" if headless else "the ClusterIP"),
+                               DIM)])
     ready, not_ready = [], []
     for subset in (endpoints or {}).get("subsets") or ():
         ports = ",".join(str(p.get("port")) for p in subset.get("ports") or ())
