@@ -12,7 +12,7 @@ from typing import Callable
 from .. import objects
 from ..clock import Clock, rfc3339
 from ..store import CompactedError, Event as StoreEvent, Store
-from . import decode, defaults, errors, kinds, patch as patches, schema, selectors, validation
+from . import decode, defaults, errors, kinds, patch as patches, schema, selectors, serviceaccounts, validation
 from .kinds import Kind
 
 WatchCallback = Callable[[str, dict, "dict | None"], None]  # (ADDED|MODIFIED|DELETED, obj, old)
@@ -342,6 +342,9 @@ class APIServer:
         plural = kind.plural
         if plural == "pods":
             spec = obj.get("spec") or {}
+            ns = obj["metadata"]["namespace"]
+            account = self._cache["serviceaccounts"].get(f"{ns}/{spec.get('serviceAccountName') or 'default'}")
+            serviceaccounts.admit_pod(obj, account, "".join(self.rng.choice(_NAME_CHARS) for _ in range(5)))
             defaults.add_default_tolerations(spec, self.admission.default_toleration_seconds)
             obj["status"] = {"phase": "Pending", "qosClass": _qos_class(spec)}
         elif plural == "namespaces":

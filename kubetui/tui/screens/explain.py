@@ -148,7 +148,8 @@ class ExplainScreen(LiveScreen):
         score_table.clear(columns=True)
         score_plugins = plugin_order(scores)
         score_table.add_columns("NODE", *score_plugins, "TOTAL")
-        for node in sorted(totals, key=lambda n: (-totals[n], n)):
+        # Among equal totals the scheduler picked one at random (selectHost); show its pick first.
+        for node in sorted(totals, key=lambda n: (-totals[n], n != selected, n)):
             style = "bold green" if node == selected else ""
             cells = [Text(("★ " if node == selected else "  ") + node, style=style)]
             cells += [Text(f"{scores.get(node, {}).get(p, 0)} → {final.get(node, {}).get(p, 0)}", style=style)
