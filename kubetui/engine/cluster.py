@@ -20,6 +20,7 @@ from .controllers.nodelifecycle import NodeLifecycleController
 from .controllers.podgc import PodGCController
 from .controllers.replicaset import ReplicaSetController
 from .controllers.replicationcontroller import ReplicationControllerController
+from .controllers.resourcequota import ResourceQuotaController
 from .controllers.service import ServiceController
 from .controllers.serviceaccount import ServiceAccountController
 from .controllers.tainteviction import TaintEvictionController
@@ -43,7 +44,7 @@ CONTROLLERS = (
     NodeIpamController, NodeLifecycleController, TaintEvictionController, PodGCController,
     NamespaceController, ServiceAccountController, GarbageCollector,
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
-    ServiceController,
+    ServiceController, ResourceQuotaController,
 )
 
 

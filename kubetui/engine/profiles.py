@@ -31,6 +31,7 @@ class Profile:
     unschedulable_flush_interval: float = 300.0
     # kube-apiserver
     compaction_interval: float = 300.0
+    resource_quota_sync_period: float = 300.0     # --resource-quota-sync-period
     load_balancer_provision_seconds: float = 5.0  # the simulated cloud takes this long to create a load balancer
 
     def differences(self) -> dict[str, tuple[object, object]]:

@@ -12,7 +12,7 @@ from typing import Callable
 from .. import objects
 from ..clock import Clock, rfc3339
 from ..store import CompactedError, Event as StoreEvent, Store
-from . import decode, defaults, errors, kinds, patch as patches, schema, selectors, serviceaccounts, validation
+from . import decode, defaults, errors, kinds, patch as patches, quota, schema, selectors, serviceaccounts, validation
 from .kinds import Kind
 
 WatchCallback = Callable[[str, dict, "dict | None"], None]  # (ADDED|MODIFIED|DELETED, obj, old)
@@ -278,6 +278,7 @@ class APIServer:
         key = kind.key(meta["name"], ns)
         if self.store.get(key) is not None:
             raise errors.already_exists(kind.plural, kind.group, meta["name"])
+        charged = self._admit_quota(kind, obj, ns) if ns and not handover else []
         self._allocate(kind, obj, None)
         if kind.plural in _GENERATION_KINDS:
             meta["generation"] = 1
@@ -288,7 +289,43 @@ class APIServer:
             return obj
         meta["resourceVersion"] = str(self.store.revision + 1)
         self._put(kind, key, obj, self._lease_for(kind))
+        for q, used in charged:  # the quotas now count the new object (their controller recounts on deletes)
+            self.update_status("resourcequotas", {**q, "status": {"hard": q["spec"].get("hard", {}), "used": used}})
         return obj
+
+    def _in_namespace(self, plural: str, ns: str) -> list[dict]:
+        prefix = f"{ns}/"
+        cache = self._cache[plural]
+        return [cache[k] for k in sorted(cache) if k.startswith(prefix)]
+
+    def _admit_quota(self, kind: Kind, obj: dict, ns: str) -> list[tuple[dict, dict]]:
+        """ResourceQuota admission: every quota of the namespace must have room for the object; returns each
+        affected quota with its usage after the charge."""
+        quotas = [q for q in self._in_namespace("resourcequotas", ns) if (q.get("spec") or {}).get("hard")]
+        if not quotas or kind.plural == "events":
+            return []
+        charge = quota.usage(kind.plural, kind.group, obj)
+        out = []
+        for q in quotas:
+            if (q.get("status") or {}).get("used") is None:  # not counted yet by its controller: count now
+                q = {**q, "status": {"hard": q["spec"]["hard"], "used": self.quota_usage(q)}}
+            used = quota.admit(q, kind.plural, obj["metadata"]["name"], charge, obj)
+            if used != (q.get("status") or {}).get("used"):
+                out.append((q, used))
+        return out
+
+    def quota_usage(self, q: dict) -> dict[str, str]:
+        """What the quota's namespace uses of each resource the quota limits, counted from the objects."""
+        ns, hard = q["metadata"]["namespace"], (q.get("spec") or {}).get("hard") or {}
+        totals: dict = {}
+        for plural in sorted({quota.resource_of(name) for name in hard} - {None}):
+            if plural not in self._cache:
+                continue  # not a kind this cluster serves (or events, which are not cached)
+            kind = kinds.by_plural(plural)
+            for obj in self._in_namespace(plural, ns):
+                for name, value in quota.usage(plural, kind.group, obj).items():
+                    totals[name] = totals.get(name, 0) + value
+        return {name: quota.text(name, totals.get(name, 0)) for name in sorted(hard)}
 
     def _generate_name(self, kind: Kind, base: str, ns: str | None) -> str:
         """`base` + 5 random characters; like current kube-apiserver, retry a taken name (8 tries)."""
@@ -343,6 +380,10 @@ class APIServer:
         if plural == "pods":
             spec = obj.get("spec") or {}
             ns = obj["metadata"]["namespace"]
+            problems = quota.limit_ranger(obj, self._in_namespace("limitranges", ns))
+            if problems:
+                name = obj["metadata"].get("name", "")
+                raise quota.forbidden("pods", name, problems[0] if len(problems) == 1 else f"[{', '.join(problems)}]")
             account = self._cache["serviceaccounts"].get(f"{ns}/{spec.get('serviceAccountName') or 'default'}")
             serviceaccounts.admit_pod(obj, account, "".join(self.rng.choice(_NAME_CHARS) for _ in range(5)))
             defaults.add_default_tolerations(spec, self.admission.default_toleration_seconds)
