@@ -151,10 +151,21 @@ COLUMNS: dict[str, tuple[list[str], Row]] = {
                               ((o.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")]),
     "namespaces": (["STATUS", "AGE"], lambda o, now: [(o.get("status") or {}).get("phase", ""), age(o, now)]),
     "endpoints": (["ENDPOINTS", "AGE"], lambda o, now: [_endpoints(o), age(o, now)]),
+    "resourcequotas": (["AGE", "REQUEST", "LIMIT"], lambda o, now: [age(o, now), *_quota_columns(o)]),
     "persistentvolumeclaims": (["STATUS", "VOLUME", "AGE"],
                                lambda o, now: [(o.get("status") or {}).get("phase", ""),
                                                o["spec"].get("volumeName", ""), age(o, now)]),
 }
+
+
+def _quota_columns(quota: dict) -> list[str]:
+    """kubectl's REQUEST and LIMIT columns: `used/hard` for each resource, limits.* in the second."""
+    status = quota.get("status") or {}
+    hard, used = status.get("hard") or {}, status.get("used") or {}
+    parts = {True: [], False: []}
+    for name in sorted(hard):
+        parts[name.startswith("limits.")].append(f"{name}: {used.get(name, '0')}/{hard[name]}")
+    return [", ".join(parts[False]), ", ".join(parts[True])]
 
 
 def _st(obj: dict, field: str) -> int:

@@ -94,3 +94,24 @@ def test_limit_range_defaults_satisfy_a_quota_that_demands_limits(client):
     client.advance(1)
     client.create(pod("a"))
     assert client.get("resourcequotas", "q")["status"]["used"] == {"limits.cpu": "250m"}
+
+
+def test_get_and_describe_show_used_and_hard(client):
+    from kubetui.engine.api import kinds
+    from kubetui.printers import table
+    from kubetui.tui.describe_text import describe
+
+    client.create({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "compute"},
+                   "spec": {"hard": {"pods": "4", "requests.cpu": "2", "limits.cpu": "4"}}})
+    client.advance(1)
+    client.create(pod("a", cpu="500m", limit_cpu="1"))
+    header, row = table(kinds.by_plural("resourcequotas"), client.list("resourcequotas"), client.now,
+                        all_namespaces=False)
+    assert header == ["NAME", "AGE", "REQUEST", "LIMIT"]
+    assert row[2:] == ["pods: 1/4, requests.cpu: 500m/2", "limits.cpu: 1/4"]
+    text = describe(client, "resourcequotas", "compute", "default")
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Resource"))
+    assert lines[start].split() == ["Resource", "Used", "Hard"]
+    assert [line.split() for line in lines[start + 2:start + 5]] == [["limits.cpu", "1", "4"], ["pods", "1", "4"],
+                                                                    ["requests.cpu", "500m", "2"]]

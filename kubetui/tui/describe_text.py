@@ -527,6 +527,17 @@ def describe_generic(obj: dict, events: list[dict], now: float) -> str:
     return w.text()
 
 
+def describe_resource_quota(quota: dict, events: list[dict], now: float) -> str:
+    """kubectl describe quota: its scopes, then Resource / Used / Hard."""
+    w = Writer()
+    w.fields(_meta_fields(quota))
+    status = quota.get("status") or {}
+    hard, used = status.get("hard") or (quota.get("spec") or {}).get("hard") or {}, status.get("used") or {}
+    w.table(["Resource", "Used", "Hard"], [[name, used.get(name, "0"), hard[name]] for name in sorted(hard)], indent=0)
+    events_section(w, events, now)
+    return w.text()
+
+
 def _match_labels(obj: dict) -> str | None:
     """A label selector string narrowing a list to the candidates of `obj`'s selector (owners are checked after)."""
     selector = (obj.get("spec") or {}).get("selector") or {}
@@ -579,4 +590,6 @@ def describe(client, resource: str, name: str, namespace: str | None) -> str:
         except ApiError:
             endpoints = None
         return describe_service(obj, endpoints, events, now)
+    if kind.plural == "resourcequotas":
+        return describe_resource_quota(obj, events, now)
     return describe_generic(obj, events, now)
