@@ -380,3 +380,20 @@ def test_program_model_and_image_names():
     assert normalize_image("bitnami/redis:7") == "docker.io/bitnami/redis:7"
     assert [go_duration(s) for s in (0.2, 1.5, 40, 80, 300)] == ["200ms", "1.5s", "40s", "1m20s", "5m0s"]
     assert parse_rfc3339("2026-01-01T00:00:10Z") == 10
+
+
+def test_two_containers_of_a_pod_cannot_bind_the_same_port(cluster):
+    cluster.advance(1)
+    pod = make_pod("pair", "worker-1")
+    pod["spec"]["containers"] = [
+        {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]},
+        {"name": "proxy", "image": "envoyproxy/envoy:v1.31", "ports": [{"containerPort": 80}]},
+        {"name": "metrics", "image": "prom/statsd-exporter", "ports": [{"containerPort": 9102}]}]
+    cluster.api.create("pods", pod)
+    cluster.advance(30)
+    statuses = {cs["name"]: cs for cs in cluster.api.get("pods", "pair", "default")["status"]["containerStatuses"]}
+    assert "running" in statuses["web"]["state"] and "running" in statuses["metrics"]["state"]
+    proxy = statuses["proxy"]
+    assert proxy["restartCount"] >= 1 and proxy["lastState"]["terminated"]["exitCode"] == 1
+    assert cluster.machines["worker-1"].kubelet.logs("default", "pair", "proxy").strip() == \
+        "listen tcp 0.0.0.0:80: bind: address already in use"

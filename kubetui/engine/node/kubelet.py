@@ -11,7 +11,7 @@ from ..clock import rfc3339, rfc3339_micro
 from ..context import Context
 from ..events import EventRecorder
 from ..quantity import cpu_millis, to_bytes
-from .runtime import (EXITED, RUNNING, RUNTIME_VERSION, Container, ContainerRuntime, Timers, normalize_image,
+from .runtime import (EXITED, RUNNING, RUNTIME_VERSION, Container, ContainerRuntime, Program, Timers, normalize_image,
                       program_of)
 
 KUBELET_VERSION = "v1.35.0"
@@ -166,6 +166,24 @@ class _ContainerState:
         self.waiting: tuple[str, str] | None = None  # CrashLoopBackOff, ErrImageNeverPull
         self.starting = False
         self.pulled = False
+
+
+def _ports(spec: dict) -> set[tuple[int, str]]:
+    return {(p.get("containerPort"), p.get("protocol", "TCP")) for p in spec.get("ports") or ()}
+
+
+def _port_clash(w: "_PodWorker", cs: _ContainerState) -> Program | None:
+    """The containers of a pod share one network namespace (one IP, one `localhost`): a process that binds a
+    port another running container of the pod holds fails at once, as on a real node."""
+    taken = set()
+    for other in w.containers:
+        if other is not cs and other.current is not None and other.current.state == RUNNING:
+            taken |= _ports(other.spec)
+    clash = sorted(_ports(cs.spec) & taken)
+    if not clash:
+        return None
+    port, protocol = clash[0]
+    return Program(0.0, 1, True, (f"listen {protocol.lower()} 0.0.0.0:{port}: bind: address already in use",))
 
 
 class _PodWorker:
@@ -737,7 +755,7 @@ class Kubelet:
                 cs.dead = prev
                 cs.last_terminated = _terminated(prev)
             c = self.runtime.create_container(w.sandbox, cs.name, cs.spec.get("image") or "", attempt,
-                                              program_of(cs.spec))
+                                              _port_clash(w, cs) or program_of(cs.spec))
             cs.current = c
             self._event(w, "Normal", "Created", "Container created", cs.field_path)
             self.runtime.start_container(c)
