@@ -11,6 +11,7 @@ from ..clock import rfc3339, rfc3339_micro
 from ..context import Context
 from ..events import EventRecorder
 from ..quantity import cpu_millis, to_bytes
+from . import podconfig
 from .runtime import (EXITED, RUNNING, RUNTIME_VERSION, Container, ContainerRuntime, Program, Timers, normalize_image,
                       program_of)
 
@@ -20,6 +21,7 @@ KERNEL_VERSION = "6.8.0-60-generic"
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 EPHEMERAL_STORAGE = "100Gi"
 PLEG_RELIST_PERIOD = 1.0     # the kubelet notices a container exit at its next relist
+POD_WORKER_BACKOFF = 10.0    # a pod sync that failed (missing config, unmountable volume) is retried this much later
 MIN_GRACE_PERIOD = 2         # minimumGracePeriodInSeconds: a container always gets this long to stop
 MAX_NODE_IMAGES = 50         # nodeStatusMaxImages
 
@@ -152,7 +154,7 @@ class _ContainerState:
     """The kubelet's view of one container of a pod across its restarts."""
 
     __slots__ = ("name", "spec", "init", "sidecar", "field_path", "current", "dead", "last_terminated", "waiting",
-                 "starting", "pulled")
+                 "starting", "pulled", "env")
 
     def __init__(self, spec: dict, init: bool):
         self.name = spec["name"]
@@ -166,6 +168,7 @@ class _ContainerState:
         self.waiting: tuple[str, str] | None = None  # CrashLoopBackOff, ErrImageNeverPull
         self.starting = False
         self.pulled = False
+        self.env: list[tuple[str, str]] = []  # resolved when the container last started (env does not follow edits)
 
 
 def _ports(spec: dict) -> set[tuple[int, str]]:
@@ -545,6 +548,8 @@ class Kubelet:
             return
         if not w.admitted and not self._admit(w):
             return
+        if w.sandbox is None and not self._volumes_ready(w):
+            return
         if (w.sandbox is None or not w.sandbox.ready) and not self._create_sandbox(w):
             self._mark_dirty(w)
             return
@@ -565,6 +570,18 @@ class Kubelet:
         if to_start:
             self.timers.later(self.profile.container_start_seconds, self._start_containers, w, to_start)
         self._mark_dirty(w)
+
+    def _volumes_ready(self, w: _PodWorker) -> bool:
+        """The volume manager mounts a pod's volumes before its sandbox starts; a missing ConfigMap or Secret
+        keeps the pod in ContainerCreating, retried (and reported) until it appears."""
+        missing = podconfig.unmountable_volume(self.api, w.pod["metadata"]["namespace"], w.pod)
+        if missing is None:
+            return True
+        volume, error = missing
+        self._event(w, "Warning", "FailedMount", f'MountVolume.SetUp failed for volume "{volume}" : {error}')
+        self.timers.later(POD_WORKER_BACKOFF, self._request_sync, w, daemon=True)
+        self._mark_dirty(w)
+        return False
 
     def _sync_init_containers(self, w: _PodWorker, to_start: list[_ContainerState]) -> bool:
         """Run init containers one at a time; True once all have completed (sidecars: started)."""
@@ -683,6 +700,15 @@ class Kubelet:
             self._event(w, "Normal", "Pulled",
                         f'Container image "{image}" already present on machine and can be accessed by the pod',
                         cs.field_path)
+            cs.pulled = True
+        try:
+            cs.env = podconfig.container_env(self.api, w.pod["metadata"]["namespace"], w.pod, cs.spec)
+        except podconfig.ConfigError as exc:
+            cs.waiting = ("CreateContainerConfigError", str(exc))
+            self._event(w, "Warning", "Failed", f"Error: {exc}", cs.field_path)
+            # the pod worker retries a failed sync after its back-off period
+            self.timers.later(POD_WORKER_BACKOFF, self._request_sync, w, daemon=True)
+            return SKIPPED
         cs.pulled = False
         cs.waiting = None
         cs.starting = True
