@@ -397,3 +397,25 @@ def test_two_containers_of_a_pod_cannot_bind_the_same_port(cluster):
     assert proxy["restartCount"] >= 1 and proxy["lastState"]["terminated"]["exitCode"] == 1
     assert cluster.machines["worker-1"].kubelet.logs("default", "pair", "proxy").strip() == \
         "listen tcp 0.0.0.0:80: bind: address already in use"
+
+
+def test_a_misspelt_image_is_err_image_pull_then_image_pull_back_off(cluster):
+    cluster.advance(1)
+    cluster.api.create("pods", make_pod("typo", "worker-1", image="ngnix"))
+    cluster.advance(1)
+    waiting = container_status(cluster, "typo")["state"]["waiting"]
+    assert waiting["reason"] == "ErrImagePull"
+    assert "docker.io/library/ngnix:latest" in waiting["message"] and "repository does not exist" in waiting["message"]
+    cluster.advance(2)
+    assert container_status(cluster, "typo")["state"]["waiting"] == {
+        "reason": "ImagePullBackOff", "message": 'Back-off pulling image "ngnix"'}
+    reasons = [(e["type"], e["reason"], e["message"]) for e in pod_events(cluster, "typo")]
+    assert ("Normal", "Pulling", 'Pulling image "ngnix"') in reasons
+    assert ("Warning", "Failed", "Error: ErrImagePull") in reasons
+    assert ("Normal", "BackOff", 'Back-off pulling image "ngnix"') in reasons
+    assert ("Warning", "Failed", "Error: ImagePullBackOff") in reasons
+    assert any(t.label == "retry pulling ngnix for default/typo" for t in cluster.clock.pending())
+    cluster.advance(10)  # the back-off (10 s) has passed: pulled again, failed again, now 20 s
+    pulling = [e for e in pod_events(cluster, "typo") if e["reason"] == "Pulling"]
+    assert pulling[0]["count"] == 2
+    assert cluster.api.get("pods", "typo", "default")["status"]["phase"] == "Pending"

@@ -11,7 +11,7 @@ from ..clock import rfc3339, rfc3339_micro
 from ..context import Context
 from ..events import EventRecorder
 from ..quantity import cpu_millis, to_bytes
-from . import podconfig
+from . import podconfig, registry
 from .runtime import (EXITED, RUNNING, RUNTIME_VERSION, Container, ContainerRuntime, Program, Timers, normalize_image,
                       program_of)
 
@@ -21,6 +21,7 @@ KERNEL_VERSION = "6.8.0-60-generic"
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 EPHEMERAL_STORAGE = "100Gi"
 PLEG_RELIST_PERIOD = 1.0     # the kubelet notices a container exit at its next relist
+FAILED_PULL_SECONDS = 0.5
 POD_WORKER_BACKOFF = 10.0    # a pod sync that failed (missing config, unmountable volume) is retried this much later
 MIN_GRACE_PERIOD = 2         # minimumGracePeriodInSeconds: a container always gets this long to stop
 MAX_NODE_IMAGES = 50         # nodeStatusMaxImages
@@ -252,6 +253,7 @@ class Kubelet:
         self._workers: dict[str, _PodWorker] = {}
         self._by_uid: dict[str, _PodWorker] = {}
         self._backoff: dict[tuple[str, str], tuple[float, float]] = {}  # (uid, container) -> (delay, last update)
+        self._pull_backoff: dict[tuple[str, str], tuple[float, float]] = {}  # (uid, container) -> (delay, until)
         self._allocated = [0, 0, 0]  # cpu millicores, memory bytes, pods
         self._pull_free_at = 0.0
         self._pulls: dict[str, list] = {}  # image ref -> [duration, waiters]
@@ -327,6 +329,7 @@ class Kubelet:
         self._workers.clear()
         self._by_uid.clear()
         self._backoff.clear()
+        self._pull_backoff.clear()
         self._pulls.clear()
         self._waiting_for_network.clear()
         self._allocated = [0, 0, 0]
@@ -517,6 +520,7 @@ class Kubelet:
         self._waiting_for_network.pop(w.uid, None)
         for cs in w.containers:
             self._backoff.pop((w.uid, cs.name), None)
+            self._pull_backoff.pop((w.uid, cs.name), None)
         if self._workers.get(w.key) is w:
             del self._workers[w.key]
 
@@ -694,6 +698,14 @@ class Kubelet:
                 self._event(w, "Warning", "ErrImageNeverPull", message, cs.field_path)
             return SKIPPED
         if not cs.pulled and (policy == "Always" or not present):
+            backoff = self._pull_backoff.get((w.uid, cs.name))
+            if backoff is not None and self.clock.now < backoff[1]:
+                message = f'Back-off pulling image "{image}"'
+                if cs.waiting != ("ImagePullBackOff", message):
+                    cs.waiting = ("ImagePullBackOff", message)
+                    self._event(w, "Normal", "BackOff", message, cs.field_path)
+                    self._event(w, "Warning", "Failed", "Error: ImagePullBackOff", cs.field_path)
+                return SKIPPED
             self._pull(w, cs, image)
             return BLOCKED
         if not cs.pulled:
@@ -742,7 +754,9 @@ class Kubelet:
         pull = self._pulls.get(ref)
         if pull is None:
             start = max(now, self._pull_free_at)
-            duration = self.runtime.pull_seconds(image, self.profile.image_pull_seconds)
+            # a reference the registry does not have fails at once; a real pull takes its time
+            duration = (FAILED_PULL_SECONDS if registry.pull_error(image)
+                        else self.runtime.pull_seconds(image, self.profile.image_pull_seconds))
             self._pull_free_at = start + duration
             pull = self._pulls[ref] = [duration, []]
             self.timers.later(start + duration - now, self._pull_done, ref, image)
@@ -750,18 +764,41 @@ class Kubelet:
 
     def _pull_done(self, ref: str, image: str) -> None:
         duration, waiters = self._pulls.pop(ref)
+        error = registry.pull_error(image)
+        if error is not None:
+            self._pull_failed(waiters, error)
+            return
         info = self.runtime.store_image(image)
         now = self.clock.now
         for w, cs, requested, text in waiters:
             if w.done or w.terminating:
                 continue
             w.busy = False
+            self._pull_backoff.pop((w.uid, cs.name), None)
             cs.pulled = True
             self._event(w, "Normal", "Pulled",
                         f'Successfully pulled image "{text}" in {go_duration(duration)} '
                         f'({go_duration(now - requested)} including waiting). Image size: {info.size} bytes.',
                         cs.field_path)
             self._request_sync(w)
+
+    def _pull_failed(self, waiters: list, error: str) -> None:
+        """ErrImagePull, then ImagePullBackOff until the image back-off (10 s doubling to 5 min) expires."""
+        now = self.clock.now
+        for w, cs, _, text in waiters:
+            if w.done or w.terminating:
+                continue
+            w.busy = False
+            key = (w.uid, cs.name)
+            delay = self._pull_backoff.get(key, (registry.PULL_BACKOFF_INITIAL / 2, 0.0))[0] * 2
+            delay = min(delay, registry.PULL_BACKOFF_MAX)
+            self._pull_backoff[key] = (delay, now + delay)
+            cs.waiting = ("ErrImagePull", error)
+            self._event(w, "Warning", "Failed", f'Failed to pull image "{text}": {error}', cs.field_path)
+            self._event(w, "Warning", "Failed", "Error: ErrImagePull", cs.field_path)
+            self._mark_dirty(w)
+            self.timers.later(PLEG_RELIST_PERIOD, self._request_sync, w, daemon=True)
+            self.timers.later(delay, self._request_sync, w, daemon=True, label=f"retry pulling {text} for {w.key}")
 
     def _start_containers(self, w: _PodWorker, batch: list[_ContainerState]) -> None:
         """CreateContainer + StartContainer for the containers a sync decided to start."""
