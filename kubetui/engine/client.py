@@ -10,6 +10,7 @@ from .api import errors, kinds, patch as patches
 from .api.server import Watch
 from .cluster import Cluster, NodeConfig
 from .controllers import deployment as deployment_controller
+from .controllers.ingress import route
 from .store import KeyValue
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -59,6 +60,7 @@ class Client(Protocol):
     def proxy_rules(self, node: str) -> list: ...
     def machine_powered(self, node: str) -> bool: ...
     def resolve(self, name: str, namespace: str | None = None) -> tuple: ...
+    def ingress_route(self, host: str, path: str = "/"): ...
 
 
 class LocalClient:
@@ -237,6 +239,10 @@ class LocalClient:
     def machine_containers(self, node):
         """The node's container runtime view (pause sandboxes and containers), like `crictl ps -a`."""
         return self.cluster.machine(node).runtime.containers()
+
+    def ingress_route(self, host, path="/"):
+        """Where the ingress controller sends `http://host/path`: a Route, or None for its 404."""
+        return route(self.cluster.controllers["ingress"].served(), host, path)
 
     def resolve(self, name, namespace=None):
         """Cluster DNS, as a pod in `namespace` would look `name` up: (the name that answered, records)."""

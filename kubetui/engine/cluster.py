@@ -14,6 +14,7 @@ from .context import Context
 from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
 from .controllers.garbagecollector import GarbageCollector
+from .controllers.ingress import IngressController
 from .controllers.namespace import NamespaceController
 from .controllers.nodeipam import NodeIpamController
 from .controllers.nodelifecycle import NodeLifecycleController
@@ -44,7 +45,7 @@ CONTROLLERS = (
     NodeIpamController, NodeLifecycleController, TaintEvictionController, PodGCController,
     NamespaceController, ServiceAccountController, GarbageCollector,
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
-    ServiceController, ResourceQuotaController,
+    ServiceController, ResourceQuotaController, IngressController,
 )
 
 

@@ -28,6 +28,7 @@ _GENERATION_KINDS = frozenset({
     "pods", "deployments", "replicasets", "replicationcontrollers", "statefulsets", "daemonsets", "jobs",
     "horizontalpodautoscalers", "ingresses", "services", "persistentvolumeclaims",
 })
+_DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's rand.String alphabet (no vowels, no 0/1/3)
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 NODE_PORT_RANGE = (30000, 32767)
@@ -293,6 +294,17 @@ class APIServer:
             self.update_status("resourcequotas", {**q, "status": {"hard": q["spec"].get("hard", {}), "used": used}})
         return obj
 
+    def _default_ingress_class(self, ing: dict) -> None:
+        """DefaultIngressClass admission: an Ingress without a class gets the default one (the newest, if several)."""
+        spec = ing.setdefault("spec", {})
+        if spec.get("ingressClassName"):
+            return
+        defaults_ = [c for c in self._cache["ingressclasses"].values()
+                     if (c["metadata"].get("annotations") or {}).get(_DEFAULT_INGRESS_CLASS) == "true"]
+        if defaults_:
+            newest = max(defaults_, key=lambda c: (c["metadata"].get("creationTimestamp", ""), c["metadata"]["name"]))
+            spec["ingressClassName"] = newest["metadata"]["name"]
+
     def _in_namespace(self, plural: str, ns: str) -> list[dict]:
         prefix = f"{ns}/"
         cache = self._cache[plural]
@@ -388,6 +400,8 @@ class APIServer:
             serviceaccounts.admit_pod(obj, account, "".join(self.rng.choice(_NAME_CHARS) for _ in range(5)))
             defaults.add_default_tolerations(spec, self.admission.default_toleration_seconds)
             obj["status"] = {"phase": "Pending", "qosClass": _qos_class(spec)}
+        elif plural == "ingresses":
+            self._default_ingress_class(obj)
         elif plural == "namespaces":
             obj["status"] = {"phase": "Active"}
         elif plural in ("persistentvolumeclaims", "persistentvolumes"):

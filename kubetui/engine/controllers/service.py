@@ -9,6 +9,7 @@ from .base import Controller
 LB_FINALIZER = "service.kubernetes.io/load-balancer-cleanup"
 # The simulated cloud hands out addresses from TEST-NET-3 (RFC 5737), a range kept for documentation.
 LB_POOL = ipaddress.ip_network("203.0.113.0/24")
+INGRESS_ADDRESS = str(LB_POOL[-2])  # kept for the ingress controller's own load balancer
 
 
 class ServiceController(Controller):
@@ -72,7 +73,7 @@ class ServiceController(Controller):
 
     def _free_ip(self) -> str:
         used = {i.get("ip") for s in self.services.list() for i in _ingress(s)}
-        return next(str(ip) for ip in LB_POOL.hosts() if str(ip) not in used)
+        return next(str(ip) for ip in LB_POOL.hosts() if str(ip) not in used and str(ip) != INGRESS_ADDRESS)
 
 
 def _ingress(svc: dict) -> list[dict]:
