@@ -11,7 +11,7 @@ from ..clock import rfc3339, rfc3339_micro
 from ..context import Context
 from ..events import EventRecorder
 from ..quantity import cpu_millis, to_bytes
-from . import podconfig, registry
+from . import behaviour, podconfig, prober, registry
 from .runtime import (EXITED, RUNNING, RUNTIME_VERSION, Container, ContainerRuntime, Program, Timers, normalize_image,
                       program_of)
 
@@ -155,7 +155,7 @@ class _ContainerState:
     """The kubelet's view of one container of a pod across its restarts."""
 
     __slots__ = ("name", "spec", "init", "sidecar", "field_path", "current", "dead", "last_terminated", "waiting",
-                 "starting", "pulled", "env")
+                 "starting", "pulled", "env", "probes")
 
     def __init__(self, spec: dict, init: bool):
         self.name = spec["name"]
@@ -170,6 +170,7 @@ class _ContainerState:
         self.starting = False
         self.pulled = False
         self.env: list[tuple[str, str]] = []  # resolved when the container last started (env does not follow edits)
+        self.probes: dict[str, list] = {}  # probe kind -> [successes, failures, result] for the current container
 
 
 def _ports(spec: dict) -> set[tuple[int, str]]:
@@ -188,6 +189,17 @@ def _port_clash(w: "_PodWorker", cs: _ContainerState) -> Program | None:
         return None
     port, protocol = clash[0]
     return Program(0.0, 1, True, (f"listen {protocol.lower()} 0.0.0.0:{port}: bind: address already in use",))
+
+
+def _annotated(w: "_PodWorker", cs: _ContainerState) -> Program | None:
+    """A `sim.kubetui.io/crash-after` process: runs as its command would, then exits with the given code."""
+    crash = behaviour.crash(w.pod, cs.name)
+    if crash is None:
+        return None
+    seconds, code = crash
+    base = program_of(cs.spec)
+    return Program(seconds, code, base.obeys_sigterm,
+                   base.output + (f"simulated crash after {seconds:g}s (exit code {code})",))
 
 
 class _PodWorker:
@@ -818,11 +830,12 @@ class Kubelet:
                 cs.dead = prev
                 cs.last_terminated = _terminated(prev)
             c = self.runtime.create_container(w.sandbox, cs.name, cs.spec.get("image") or "", attempt,
-                                              _port_clash(w, cs) or program_of(cs.spec))
+                                              _port_clash(w, cs) or _annotated(w, cs) or program_of(cs.spec))
             cs.current = c
             self._event(w, "Normal", "Created", "Container created", cs.field_path)
             self.runtime.start_container(c)
             self._event(w, "Normal", "Started", "Container started", cs.field_path)
+            self._start_probes(w, cs, c)
             resync = resync or cs.init
         if resync:
             self._request_sync(w)
@@ -1007,9 +1020,54 @@ class Kubelet:
             state = {"waiting": {"reason": "ContainerCreating"}}
         return {"containerID": f"containerd://{c.id}", "image": c.image.ref, "imageID": c.image.repo_digest,
                 "lastState": {"terminated": last} if last else {}, "name": cs.name,
-                "ready": self._container_ready(cs), "restartCount": c.attempt, "started": c.state == RUNNING,
+                "ready": self._container_ready(cs), "restartCount": c.attempt,
+                "started": c.state == RUNNING and cs.probes.get("startupProbe", [0, 0, True])[2],
                 "state": state}
 
     def _container_ready(self, cs: _ContainerState) -> bool:
-        """A container without a readiness probe is ready as soon as it runs."""
-        return cs.current is not None and cs.current.state == RUNNING
+        """A container without a readiness probe is ready as soon as it runs (and its startup probe passed)."""
+        return (cs.current is not None and cs.current.state == RUNNING
+                and all(cs.probes[k][2] for k in ("startupProbe", "readinessProbe") if k in cs.probes))
+
+    # -- probes ----------------------------------------------------------------------------------
+
+    def _start_probes(self, w: _PodWorker, cs: _ContainerState, c: Container) -> None:
+        cs.probes = {kind: [0, 0, False] for kind in prober.PROBES if cs.spec.get(kind)}
+        for kind in cs.probes:
+            delay = prober.settings(cs.spec[kind])[0]
+            self.timers.later(delay, self._probe, w, cs, c, kind, daemon=True)
+
+    def _probe(self, w: _PodWorker, cs: _ContainerState, c: Container, kind: str) -> None:
+        """One probe run: thresholds turn results into Ready, or a restart for liveness and startup."""
+        if w.done or w.terminating or cs.current is not c or c.state != RUNNING:
+            return
+        _, period, success_threshold, failure_threshold = prober.settings(cs.spec[kind])
+        state = cs.probes[kind]
+        startup = cs.probes.get("startupProbe")
+        if kind != "startupProbe" and startup is not None and not startup[2]:
+            self.timers.later(period, self._probe, w, cs, c, kind, daemon=True)
+            return  # liveness and readiness wait for the startup probe
+        if kind == "startupProbe" and state[2]:
+            return  # a startup probe stops once it has succeeded
+        ok, output = prober.run(kind, cs.spec[kind], w.pod, cs.spec, self.clock.now - c.started_at)
+        if ok:
+            state[0], state[1] = state[0] + 1, 0
+            if not state[2] and state[0] >= (success_threshold if kind == "readinessProbe" else 1):
+                state[2] = True
+                self._mark_dirty(w)
+        else:
+            state[0], state[1] = 0, state[1] + 1
+            self._event(w, "Warning", "Unhealthy", f"{prober.LABELS[kind]} probe failed: {output}", cs.field_path)
+            if state[1] >= failure_threshold:
+                if kind == "readinessProbe":
+                    if state[2]:
+                        state[2] = False
+                        self._mark_dirty(w)
+                else:
+                    which = "liveness" if kind == "livenessProbe" else "startup"
+                    self._event(w, "Normal", "Killing", f"Container {cs.name} failed {which} probe, will be restarted",
+                                cs.field_path)
+                    grace = w.pod["spec"].get("terminationGracePeriodSeconds", 30)
+                    self.runtime.stop_container(c, max(grace, MIN_GRACE_PERIOD))
+                    return
+        self.timers.later(period, self._probe, w, cs, c, kind, daemon=True)
