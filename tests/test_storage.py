@@ -159,6 +159,22 @@ def test_a_claim_naming_a_volume_that_does_not_fit_reports_the_mismatch():
                                   'Cannot bind to requested volume "small": requested PV is too small', 1)]
 
 
+def test_a_volume_reserved_for_a_claim_binds_only_to_it():
+    c = cluster()
+    c.api.create("persistentvolumes", pv("reserved", "1Gi", claimRef={"namespace": "default", "name": "owner"}))
+    c.run_until_idle()
+    assert volume(c, "reserved")["status"]["phase"] == "Available"
+    c.api.create("persistentvolumeclaims", pvc("stranger", "1Gi", cls=""))
+    c.advance(1)
+    assert claim(c, "stranger")["status"]["phase"] == "Pending"
+    c.api.create("persistentvolumeclaims", pvc("owner", "1Gi", cls=""))
+    c.advance(1)
+    owner = claim(c, "owner")
+    assert owner["spec"]["volumeName"] == "reserved"
+    assert V.annotations(volume(c, "reserved")) == {}  # bound as the user asked, not by the controller
+    assert volume(c, "reserved")["spec"]["claimRef"]["uid"] == owner["metadata"]["uid"]
+
+
 # -- admission --------------------------------------------------------------------------------------------
 
 
@@ -385,6 +401,16 @@ def test_delete_of_a_static_host_path_volume_only_works_under_tmp():
     c2.api.delete("persistentvolumeclaims", "data", "default")
     c2.run_until_idle()
     assert volume(c2, "vol") is None
+
+
+def test_recycle_scrubs_a_released_volume_and_makes_it_available_again():
+    c = cluster()
+    bound_static(c, "Recycle")
+    c.api.delete("persistentvolumeclaims", "data", "default")
+    c.run_until_idle()
+    recycled = volume(c, "vol")
+    assert recycled["status"]["phase"] == "Available" and "claimRef" not in recycled["spec"]
+    assert events(c, "vol") == [("Normal", "VolumeRecycled", "Volume recycled", 1)]
 
 
 # -- protection -----------------------------------------------------------------------------------------

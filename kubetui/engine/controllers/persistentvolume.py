@@ -288,16 +288,12 @@ class PersistentVolumeController(Controller):
         self._update_volume_phase(volume, "Available")
 
     def _reclaim(self, volume: dict) -> None:
-        """reclaimVolume: apply the volume's persistentVolumeReclaimPolicy."""
+        """reclaimVolume: apply the volume's persistentVolumeReclaimPolicy (Retain: nothing to do)."""
         policy = volume["spec"].get("persistentVolumeReclaimPolicy")
-        if policy == "Retain":
-            return
         if policy == "Recycle":
             self._recycle(volume)
         elif policy == "Delete":
             self._delete(volume)
-        else:
-            self._fail_volume(volume, "VolumeUnknownReclaimPolicy", "Volume has unrecognized PersistentVolumeReclaimPolicy")
 
     def _recycle(self, volume: dict) -> None:
         """The recycler scrubs hostPath and NFS volumes (`rm -rf` in a recycler pod) and makes them Available."""
