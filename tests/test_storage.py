@@ -322,6 +322,20 @@ def test_wait_for_first_consumer_binds_a_local_volume_on_its_node():
         "2 node(s) didn't find available persistent volumes to bind. " + NOT_HELPFUL)
 
 
+def test_each_claim_of_a_pod_gets_its_own_local_volume_on_one_node():
+    c = cluster()
+    c.api.create("storageclasses", storage_class("local", "WaitForFirstConsumer", V.NOT_SUPPORTED_PROVISIONER))
+    for name, size, node in (("n1-big", "5Gi", "n1"), ("n1-small", "3Gi", "n1"), ("n2-huge", "10Gi", "n2")):
+        c.api.create("persistentvolumes", local_pv(name, size, node))
+    c.api.create("persistentvolumeclaims", pvc("logs", "2Gi", cls="local"))
+    c.api.create("persistentvolumeclaims", pvc("cache", "1Gi", cls="local"))
+    c.api.create("pods", pod("app", "logs", "cache"))
+    c.run_until_idle()
+    assert c.api.get("pods", "app", "default")["spec"]["nodeName"] == "n1"  # n2 has one volume for two claims
+    assert (claim(c, "cache")["spec"]["volumeName"], claim(c, "logs")["spec"]["volumeName"]) == ("n1-small", "n1-big")
+    assert volume(c, "n2-huge")["status"]["phase"] == "Available"
+
+
 def test_a_pod_waiting_for_provisioning_gives_up_after_the_bind_timeout():
     c = cluster()
     c.api.create("storageclasses", storage_class("remote", "WaitForFirstConsumer", "ebs.csi.aws.com"))
@@ -514,3 +528,13 @@ def test_a_class_without_a_provisioner_never_provisions(mode):
         assert events(c, "data")[0][:3] == ("Normal", "WaitForPodScheduled", "waiting for pod web to be scheduled")
         assert "2 node(s) didn't find available persistent volumes to bind" in scheduled_message(c, "web")
     assert c.api.list("persistentvolumes")[0] == []
+
+
+def test_a_claim_of_a_missing_class_reports_it_on_every_resync():
+    c = cluster()
+    c.api.create("persistentvolumeclaims", pvc("data", "1Gi", cls="nope"))
+    c.advance(RESYNC_PERIOD + 1)
+    assert events(c, "data") == [("Warning", "ProvisioningFailed", 'storageclass.storage.k8s.io "nope" not found', 2)]
+    c.api.create("storageclasses", storage_class("nope"))
+    c.advance(RESYNC_PERIOD + c.profile.volume_provision_seconds)
+    assert claim(c, "data")["status"]["phase"] == "Bound"

@@ -131,7 +131,7 @@ class VolumeCycle:
                 if (size < requested or not V.unbound_match(pv, claim, selector, wanted_class)
                         or not V.check_access_modes(claim, pv)):
                     continue
-                better = fits & (size < smallest)
+                better = fits & (float(size) < smallest)
                 chosen[better] = i
                 smallest[better] = float(size)
             for i, pv in enumerate(candidates):
