@@ -15,6 +15,10 @@ from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
 from .controllers.garbagecollector import GarbageCollector
 from .controllers.ingress import IngressController
+from .controllers.persistentvolume import PersistentVolumeController
+from .controllers.provisioner import HostPathProvisioner, default_storage_class
+from .controllers.pvcprotection import PVCProtectionController
+from .controllers.pvprotection import PVProtectionController
 from .controllers.namespace import NamespaceController
 from .controllers.nodeipam import NodeIpamController
 from .controllers.nodelifecycle import NodeLifecycleController
@@ -46,6 +50,7 @@ CONTROLLERS = (
     NamespaceController, ServiceAccountController, GarbageCollector,
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
     ServiceController, ResourceQuotaController, IngressController,
+    PersistentVolumeController, PVCProtectionController, PVProtectionController, HostPathProvisioner,
 )
 
 
@@ -118,6 +123,7 @@ class Cluster:
             "spec": {"clusterIP": KUBERNETES_SERVICE_IP,
                      "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
         })
+        self.api.create("storageclasses", default_storage_class())  # as kind ships `standard`
 
     def _compact(self) -> None:
         """kube-apiserver compacts etcd every --etcd-compaction-interval, to the revision seen last time."""

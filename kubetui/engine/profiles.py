@@ -33,6 +33,7 @@ class Profile:
     compaction_interval: float = 300.0
     resource_quota_sync_period: float = 300.0     # --resource-quota-sync-period
     load_balancer_provision_seconds: float = 5.0  # the simulated cloud takes this long to create a load balancer
+    volume_provision_seconds: float = 4.0         # the simulated storage backend takes this long to create or delete a volume
 
     def differences(self) -> dict[str, tuple[object, object]]:
         """Settings that differ from upstream defaults (shown in the UI as non-default)."""
@@ -56,6 +57,7 @@ FAST = Profile(
     crashloop_max_backoff=60.0,
     image_pull_seconds=1.0,
     load_balancer_provision_seconds=2.0,
+    volume_provision_seconds=1.0,
 )
 PROFILES = {"realistic": REALISTIC, "fast": FAST}
 

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .. import objects
+from .. import objects, volumes
 from ..clock import Clock, rfc3339
 from ..store import CompactedError, Event as StoreEvent, Store
 from . import decode, defaults, errors, kinds, patch as patches, quota, schema, selectors, serviceaccounts, validation
@@ -404,14 +404,29 @@ class APIServer:
             self._default_ingress_class(obj)
         elif plural == "namespaces":
             obj["status"] = {"phase": "Active"}
-        elif plural in ("persistentvolumeclaims", "persistentvolumes"):
+        elif plural == "persistentvolumeclaims":
             obj["status"] = {"phase": "Pending"}
+            self._admit_claim(obj)
+        elif plural == "persistentvolumes":
+            obj["status"] = {"phase": "Pending", "lastPhaseTransitionTime": rfc3339(self.clock.now)}
+            _add_finalizer(obj, volumes.PV_PROTECTION_FINALIZER)
         elif plural == "nodes":
             pass  # kubelets register their nodes with a status
         elif "status" in kind.subresources:
             obj["status"] = {}
         if plural in ("services", "ingresses") and "status" in kind.subresources:
             obj["status"] = {"loadBalancer": {}}
+
+    def _admit_claim(self, claim: dict) -> None:
+        """DefaultStorageClass (a claim that names no class gets the default one) and
+        StorageObjectInUseProtection (the pvc-protection finalizer) admission."""
+        spec = claim.setdefault("spec", {})
+        if spec.get("storageClassName") is None and volumes.ANN_BETA_STORAGE_CLASS not in (
+                claim["metadata"].get("annotations") or {}):
+            default = volumes.default_class(self._cache["storageclasses"].values())
+            if default is not None:
+                spec["storageClassName"] = default["metadata"]["name"]
+        _add_finalizer(claim, volumes.PVC_PROTECTION_FINALIZER)
 
     def _lease_for(self, kind: Kind) -> int:
         """Events expire after --event-ttl through an etcd lease; like kube-apiserver, one lease is
@@ -758,6 +773,12 @@ def _with_rv(obj: dict, revision: int) -> dict:
 
 def _namespace_finalizers(kind: Kind, obj: dict) -> bool:
     return kind.plural == "namespaces" and bool((obj.get("spec") or {}).get("finalizers"))
+
+
+def _add_finalizer(obj: dict, finalizer: str) -> None:
+    finalizers = obj["metadata"].setdefault("finalizers", [])
+    if finalizer not in finalizers:
+        finalizers.append(finalizer)
 
 
 def _pod_deletable(pod: dict) -> bool:

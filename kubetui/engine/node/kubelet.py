@@ -25,6 +25,8 @@ FAILED_PULL_SECONDS = 0.5
 POD_WORKER_BACKOFF = 10.0    # a pod sync that failed (missing config, unmountable volume) is retried this much later
 MIN_GRACE_PERIOD = 2         # minimumGracePeriodInSeconds: a container always gets this long to stop
 MAX_NODE_IMAGES = 50         # nodeStatusMaxImages
+POD_ATTACH_AND_MOUNT_TIMEOUT = 123.0  # podAttachAndMountTimeout (2m3s): then FailedMount, and the wait goes on
+VOLUME_RETRY_PERIOD = 1.0    # how often a pod waiting for its claims looks again (upstream polls every 0.3 s)
 
 # (type, status, reason, message, event reason)
 _NODE_CONDITIONS = (
@@ -206,7 +208,8 @@ class _PodWorker:
     """One pod on this node: its sandbox, containers and the one status the kubelet reports for it."""
 
     __slots__ = ("key", "uid", "pod", "init", "app", "sandbox", "admitted", "requests", "rejected", "initialized",
-                 "terminal", "terminating", "removed", "done", "busy", "flush_pending", "sync_pending", "start_time")
+                 "terminal", "terminating", "removed", "done", "busy", "flush_pending", "sync_pending", "start_time",
+                 "volumes_ready", "mount_wait_since", "mount_retry")
 
     def __init__(self, pod: dict, now: str):
         meta = pod["metadata"]
@@ -229,6 +232,9 @@ class _PodWorker:
         self.flush_pending = False
         self.sync_pending = False
         self.start_time = (pod.get("status") or {}).get("startTime") or now
+        self.volumes_ready = False
+        self.mount_wait_since: float | None = None
+        self.mount_retry = False
 
     @property
     def containers(self) -> list[_ContainerState]:
@@ -564,7 +570,10 @@ class Kubelet:
             return
         if not w.admitted and not self._admit(w):
             return
-        if w.sandbox is None and not self._volumes_ready(w):
+        if not w.volumes_ready and not self._volumes_ready(w):
+            self._mark_dirty(w)
+            return
+        if w.sandbox is None and not self._config_volumes_ready(w):
             return
         if (w.sandbox is None or not w.sandbox.ready) and not self._create_sandbox(w):
             self._mark_dirty(w)
@@ -587,7 +596,7 @@ class Kubelet:
             self.timers.later(self.profile.container_start_seconds, self._start_containers, w, to_start)
         self._mark_dirty(w)
 
-    def _volumes_ready(self, w: _PodWorker) -> bool:
+    def _config_volumes_ready(self, w: _PodWorker) -> bool:
         """The volume manager mounts a pod's volumes before its sandbox starts; a missing ConfigMap or Secret
         keeps the pod in ContainerCreating, retried (and reported) until it appears."""
         missing = podconfig.unmountable_volume(self.api, w.pod["metadata"]["namespace"], w.pod)
@@ -651,6 +660,41 @@ class Kubelet:
         w.requests = (cpu, mem)
         self._allocated = [used_cpu + cpu, used_mem + mem, used_pods + 1]
         return True
+
+    def _volumes_ready(self, w: _PodWorker) -> bool:
+        """WaitForAttachAndMount: a claim's volume can be mounted once the claim is Bound. Until then
+        the pod waits in ContainerCreating, with a FailedMount event every 2m3s."""
+        meta = w.pod["metadata"]
+        waiting = []
+        for vol in w.pod["spec"].get("volumes") or ():
+            source = vol.get("persistentVolumeClaim")
+            if source is None:
+                continue
+            claim = self.api.try_get("persistentvolumeclaims", source.get("claimName", ""), meta["namespace"])
+            if (claim is None or claim["metadata"].get("deletionTimestamp") or not claim["spec"].get("volumeName")
+                    or (claim.get("status") or {}).get("phase") != "Bound"):
+                waiting.append(vol["name"])
+        if not waiting:
+            w.volumes_ready = True
+            return True
+        now = self.clock.now
+        if w.mount_wait_since is None:
+            w.mount_wait_since = now
+        elif now - w.mount_wait_since >= POD_ATTACH_AND_MOUNT_TIMEOUT:
+            names = " ".join(sorted(waiting))
+            self._event(w, "Warning", "FailedMount", f"Unable to attach or mount volumes: unmounted volumes=[{names}], "
+                        f"unattached volumes=[], failed to process volumes=[{names}]: context deadline exceeded")
+            w.mount_wait_since = now
+        if not w.mount_retry:
+            # The kubelet does not watch claims: it looks again. As a daemon timer, a pod whose claim
+            # never binds does not keep run_until_idle going.
+            w.mount_retry = True
+            self.timers.later(VOLUME_RETRY_PERIOD, self._retry_mount, w, daemon=True)
+        return False
+
+    def _retry_mount(self, w: _PodWorker) -> None:
+        w.mount_retry = False
+        self._request_sync(w)
 
     def _release(self, w: _PodWorker) -> None:
         if w.admitted:

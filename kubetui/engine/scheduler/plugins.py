@@ -17,6 +17,7 @@ NODE_AFFINITY = "NodeAffinity"
 NODE_PORTS = "NodePorts"
 NODE_RESOURCES_FIT = "NodeResourcesFit"
 POD_TOPOLOGY_SPREAD = "PodTopologySpread"
+VOLUME_BINDING = "VolumeBinding"
 BALANCED_ALLOCATION = "NodeResourcesBalancedAllocation"
 # Score plugins with their default weights, in the default profile's order.
 SCORE_WEIGHTS = {TAINT_TOLERATION: 3, NODE_AFFINITY: 2, NODE_RESOURCES_FIT: 1, POD_TOPOLOGY_SPREAD: 2,
@@ -304,7 +305,7 @@ class FilterOutcome:
         self.statuses = statuses
         self.ran: list[str] = [NODE_UNSCHEDULABLE, NODE_NAME, TAINT_TOLERATION]
         self.prefilter: dict[str, str] = {NODE_AFFINITY: "", NODE_PORTS: "", NODE_RESOURCES_FIT: "success",
-                                          POD_TOPOLOGY_SPREAD: ""}
+                                          VOLUME_BINDING: "", POD_TOPOLOGY_SPREAD: ""}
         self.prefilter_names: set[str] | None = None
 
 
@@ -349,9 +350,10 @@ class Filters:
         if len(cache) > self.cache_size:
             cache.popitem(last=False)
 
-    def run(self, info: PodInfo, spread, nominated: dict) -> FilterOutcome:
-        """Filter every slot; `spread` checks hard topology spread constraints and `nominated`
-        maps node names to the pods preemption nominated there ({key: (priority, resources)})."""
+    def run(self, info: PodInfo, spread, nominated: dict, volumes=None) -> FilterOutcome:
+        """Filter every slot; `spread` checks hard topology spread constraints, `volumes` the pod's
+        claims (VolumeBinding, None when it has none) and `nominated` maps node names to the pods
+        preemption nominated there ({key: (priority, resources)})."""
         table, st = self.table, self.statuses
         out = FilterOutcome(st)
         static = self.static_view(info)
@@ -388,6 +390,10 @@ class Filters:
                 if more:
                     codes[slot] = st.code(NODE_RESOURCES_FIT, _FIT_REASONS[bits[slot]] + tuple(more), True)
         codes = np.where((codes == 0) & (bits > 0), self._fit_lut[bits], codes)
+        if volumes is not None:
+            out.ran.append(VOLUME_BINDING)
+            out.prefilter[VOLUME_BINDING] = "success"
+            codes = volumes.filter(codes, st)
         if spread is not None and spread.hard:
             out.ran.append(POD_TOPOLOGY_SPREAD)
             out.prefilter[POD_TOPOLOGY_SPREAD] = "success"

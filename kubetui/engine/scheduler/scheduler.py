@@ -17,6 +17,7 @@ from .plugins import FilterOutcome, Filters, PodInfo
 from .preemption import fit_error, preempt
 from .queue import QueuedPod, SchedulingQueue
 from .spread import SpreadCycle, SpreadIndex
+from .volumebinding import VolumeBinding, VolumeCycle
 
 SCHEDULER_NAME = "default-scheduler"
 ERR_NO_NODES = "no nodes available to schedule pods"
@@ -68,6 +69,7 @@ class Scheduler:
         self.nodes = informers.informer("nodes")
         self.pods = informers.informer("pods")
         self.spread = SpreadIndex(self.table, informers)
+        self.volume_binding = VolumeBinding(ctx, self.table, lambda: self.queue.move_all({P.VOLUME_BINDING}))
         self.nodes.add_handler(self._node_added, self._node_updated, self._node_deleted)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -96,7 +98,7 @@ class Scheduler:
         if ospec.get("taints") != nspec.get("taints"):
             helps.add(P.TAINT_TOLERATION)
         if old["metadata"].get("labels") != new["metadata"].get("labels"):
-            helps.update((P.NODE_AFFINITY, P.POD_TOPOLOGY_SPREAD))
+            helps.update((P.NODE_AFFINITY, P.POD_TOPOLOGY_SPREAD, P.VOLUME_BINDING))
         if (old.get("status") or {}).get("allocatable") != (new.get("status") or {}).get("allocatable"):
             helps.add(P.NODE_RESOURCES_FIT)
         if not helps:
@@ -191,6 +193,8 @@ class Scheduler:
         if pod["spec"].get("nodeName") and self.table.remove_pod(key) is not None:
             self.spread.pod_changed(pod, None)
             self._pod_freed()
+        elif self.volume_binding.cancel(key) and self.table.remove_pod(key) is not None:
+            self._pod_freed()   # it was assumed on a node while its volumes were being bound
 
     def _pod_freed(self) -> None:
         """An assigned pod went away: pods rejected for lack of room may fit now."""
@@ -264,8 +268,12 @@ class Scheduler:
         if num_nodes == 0:
             self._fail(qp, pod, attempt, ERR_NO_NODES, frozenset(), nominate="")
             return
+        volumes, rejection = self.volume_binding.prefilter(info)
+        if rejection:
+            self._prefilter_rejected(qp, pod, attempt, P.VOLUME_BINDING, rejection)
+            return
         spread = SpreadCycle(self.spread, table, info) if info.spread_constraints else None
-        outcome = self.filters.run(info, spread, self.nominated)
+        outcome = self.filters.run(info, spread, self.nominated, volumes)
         order = table.order()
         nominated_slot = table.slot_of.get(info.nominated_node) if info.nominated_node else None
         if nominated_slot is not None and outcome.codes[nominated_slot] == 0:
@@ -276,7 +284,7 @@ class Scheduler:
                 attempt.detail = Detail(order.names, order.position[eval_slots], outcome.codes[eval_slots],
                                         outcome.statuses.entries, outcome.ran, outcome.prefilter,
                                         outcome.prefilter_names)
-            self._bind(qp, pod, attempt, table.names[nominated_slot])
+            self._bind(qp, attempt, table.names[nominated_slot], volumes)
             return
         if outcome.prefilter_names is not None:
             eval_slots = np.array(sorted(table.slot_of[n] for n in outcome.prefilter_names if n in table.slot_of),
@@ -311,7 +319,7 @@ class Scheduler:
             chosen = int(feasible[0])
         else:
             chosen = self._score(info, feasible, outcome, spread, detail)
-        self._bind(qp, pod, attempt, table.names[chosen])
+        self._bind(qp, attempt, table.names[chosen], volumes)
 
     def _score(self, info: PodInfo, feasible: np.ndarray, outcome: FilterOutcome, spread: SpreadCycle | None,
                detail: Detail | None) -> int:
@@ -362,34 +370,73 @@ class Scheduler:
 
     # -- outcomes ------------------------------------------------------------------------------
 
-    def _bind(self, qp: QueuedPod, pod: dict, attempt: Attempt, node: str) -> None:
-        """Assume the pod on the node (its resources count at once), then bind it."""
+    def _bind(self, qp: QueuedPod, attempt: Attempt, node: str, volumes: VolumeCycle | None) -> None:
+        """Assume the pod on the node (its resources count at once), bind its volumes, then bind it."""
         info = qp.info
         attempt.node = node
         self.table.add_pod(info.key, node, info.priority, info.res, assumed=True)
+        if volumes is None or volumes.all_bound:
+            self._default_bind(qp, attempt, node)
+            return
+        prebind = f'running PreBind plugin "{P.VOLUME_BINDING}": '
+
+        def volumes_bound(error: str | None) -> None:
+            if error is None:
+                self._default_bind(qp, attempt, node)
+            else:
+                self._binding_failed(qp, attempt, f"{prebind}binding volumes: {error}", 0)
+
+        try:
+            self.volume_binding.prebind(info, node, volumes, volumes_bound)
+        except ApiError as exc:
+            self._binding_failed(qp, attempt, f"{prebind}{exc}", exc.code)
+
+    def _binding_failed(self, qp: QueuedPod, attempt: Attempt, message: str, code: int) -> None:
+        """The binding cycle failed: forget the assumed pod and retry it after its backoff."""
+        info = qp.info
+        entry = self.table.pod_node.get(info.key)
+        if entry is not None and entry.assumed:
+            self.table.remove_pod(info.key)
+        self.stats["errors"] += 1
+        attempt.result = "Error"
+        attempt.message = message
+        self.explains.add(info.key, info.uid, attempt)
+        self._pod_freed()
+        current = self.pods.get(info.key)
+        if code == 404 or current is None or not self._responsible(current):
+            self.queue.done(info.key)
+            return
+        self.queue.requeue_after_error(qp)
+        self._record_failure(current, "SchedulerError", message, None)
+
+    def _default_bind(self, qp: QueuedPod, attempt: Attempt, node: str) -> None:
+        """DefaultBinder: POST the pod's binding."""
+        info = qp.info
         try:
             bound = self.api.bind(info.namespace, info.name, node)
         except ApiError as exc:
-            entry = self.table.pod_node.get(info.key)
-            if entry is not None and entry.assumed:
-                self.table.remove_pod(info.key)
-            self.stats["errors"] += 1
-            attempt.result = "Error"
-            attempt.message = f'running Bind plugin "DefaultBinder": {exc}'
-            self.explains.add(info.key, info.uid, attempt)
-            self._pod_freed()
-            current = self.pods.get(info.key)
-            if exc.code == 404 or current is None or not self._responsible(current):
-                self.queue.done(info.key)
-                return
-            self.queue.requeue_after_error(qp)
-            self._record_failure(current, "SchedulerError", attempt.message, None)
+            self._binding_failed(qp, attempt, f'running Bind plugin "DefaultBinder": {exc}', exc.code)
             return
         self.stats["scheduled"] += 1
         attempt.result = "Scheduled"
         self.explains.add(info.key, info.uid, attempt)
         self.queue.done(info.key)
         self.recorder.normal(bound, "Scheduled", f"Successfully assigned {info.namespace}/{info.name} to {node}")
+
+    def _prefilter_rejected(self, qp: QueuedPod, pod: dict, attempt: Attempt, plugin: str, reason: str) -> None:
+        """A PreFilter plugin rejected the pod outright: every node gets its status, so preemption
+        cannot help either."""
+        info = qp.info
+        num_nodes = attempt.num_nodes
+        message = fit_error(num_nodes, {}, reason)
+        result = preempt(self.table, info, [], num_nodes, _StartTimes(self.pods), 0, self._nominated_load(info), False)
+        if self.explains.detail_limit:
+            outcome = FilterOutcome(self.filters.statuses)
+            outcome.prefilter[plugin] = reason
+            none = np.zeros(0, np.int64)
+            attempt.detail = Detail(self.table.order().names, none, none, outcome.statuses.entries, outcome.ran,
+                                    outcome.prefilter, None)
+        self._fail(qp, pod, attempt, f"{message} {result.message}", frozenset({plugin}), nominate="")
 
     def _fit_error(self, qp: QueuedPod, pod: dict, attempt: Attempt, outcome: FilterOutcome, eval_slots: np.ndarray,
                    codes: np.ndarray, num_nodes: int, detail: Detail | None) -> None:
