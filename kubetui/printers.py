@@ -152,10 +152,47 @@ COLUMNS: dict[str, tuple[list[str], Row]] = {
     "namespaces": (["STATUS", "AGE"], lambda o, now: [(o.get("status") or {}).get("phase", ""), age(o, now)]),
     "endpoints": (["ENDPOINTS", "AGE"], lambda o, now: [_endpoints(o), age(o, now)]),
     "resourcequotas": (["AGE", "REQUEST", "LIMIT"], lambda o, now: [age(o, now), *_quota_columns(o)]),
-    "persistentvolumeclaims": (["STATUS", "VOLUME", "AGE"],
-                               lambda o, now: [(o.get("status") or {}).get("phase", ""),
-                                               o["spec"].get("volumeName", ""), age(o, now)]),
+    "persistentvolumeclaims": (["STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS",
+                                "VOLUMEATTRIBUTESCLASS", "AGE"],
+                               lambda o, now: [(o.get("status") or {}).get("phase", ""), o["spec"].get("volumeName", ""),
+                                               ((o.get("status") or {}).get("capacity") or {}).get("storage", ""),
+                                               _access_modes((o.get("status") or {}).get("accessModes")),
+                                               _class_of(o), "<unset>", age(o, now)]),
+    "persistentvolumes": (["CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS",
+                           "VOLUMEATTRIBUTESCLASS", "REASON", "AGE"],
+                          lambda o, now: [(o["spec"].get("capacity") or {}).get("storage", ""),
+                                          _access_modes(o["spec"].get("accessModes")),
+                                          o["spec"].get("persistentVolumeReclaimPolicy", ""),
+                                          (o.get("status") or {}).get("phase", ""), _claim(o), _class_of(o), "<unset>",
+                                          (o.get("status") or {}).get("reason", ""), age(o, now)]),
+    "storageclasses": (["PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"],
+                       lambda o, now: [o.get("provisioner", ""), o.get("reclaimPolicy", "Delete"),
+                                       o.get("volumeBindingMode", "Immediate"),
+                                       str(bool(o.get("allowVolumeExpansion"))).lower(), age(o, now)]),
 }
+
+_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+
+
+def _access_modes(modes: list[str] | None) -> str:
+    return ",".join(_MODES.get(m, m) for m in modes or ())
+
+
+def _class_of(obj: dict) -> str:
+    return obj["spec"].get("storageClassName") or ""
+
+
+def _claim(pv: dict) -> str:
+    ref = pv["spec"].get("claimRef") or {}
+    return f"{ref.get('namespace')}/{ref.get('name')}" if ref.get("name") else ""
+
+
+def _name_suffix(plural: str, obj: dict) -> str:
+    """kubectl marks the default StorageClass / IngressClass after its name."""
+    annotations = obj["metadata"].get("annotations") or {}
+    default = {"storageclasses": "storageclass.kubernetes.io/is-default-class",
+               "ingressclasses": "ingressclass.kubernetes.io/is-default-class"}.get(plural)
+    return " (default)" if default and annotations.get(default) == "true" else ""
 
 
 def _quota_columns(quota: dict) -> list[str]:
@@ -200,7 +237,7 @@ def table(kind: Kind, items: Iterable[dict], now: float, all_namespaces: bool = 
     prefix = f"{kind.singular}/" if not kind.group else f"{kind.singular}.{kind.group}/"
     for obj in items:
         meta = obj["metadata"]
-        name = (prefix + meta["name"]) if qualified_names else meta["name"]
+        name = ((prefix + meta["name"]) if qualified_names else meta["name"]) + _name_suffix(kind.plural, obj)
         rows.append(([meta.get("namespace", "")] if all_namespaces and kind.namespaced else []) + [name] + row(obj, now))
     return rows
 

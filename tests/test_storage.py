@@ -555,3 +555,26 @@ def test_a_claim_of_a_missing_class_reports_it_on_every_resync():
     c.api.create("storageclasses", storage_class("nope"))
     c.advance(RESYNC_PERIOD + c.profile.volume_provision_seconds)
     assert claim(c, "data")["status"]["phase"] == "Bound"
+
+
+def test_kubectl_get_columns_for_claims_volumes_and_classes():
+    from kubetui.engine.api import kinds
+    from kubetui.printers import table
+
+    c = Cluster(nodes=[NodeConfig("n1")], profile="fast", seed=1)
+    c.api.create("persistentvolumeclaims", pvc("data", "1Gi"), "default")
+    c.api.create("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db"},
+                          "spec": {"containers": [{"name": "db", "image": "postgres:16"}],
+                                   "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}},
+                 "default")
+    c.advance(20)
+    get = lambda plural: table(kinds.by_plural(plural), c.api.list(plural, "default" if plural.startswith("persistentvolumec")
+                                                                    else None)[0], c.now, all_namespaces=False)
+    header, row = get("storageclasses")
+    assert row[:5] == ["standard (default)", "kubetui.io/hostpath", "Delete", "WaitForFirstConsumer", "false"]
+    header, row = get("persistentvolumeclaims")
+    volume = row[2]
+    assert header[:6] == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS"]
+    assert row[:2] == ["data", "Bound"] and volume.startswith("pvc-") and row[3:6] == ["1Gi", "RWO", "standard"]
+    header, row = get("persistentvolumes")
+    assert row[:7] == [volume, "1Gi", "RWO", "Delete", "Bound", "default/data", "standard"]
