@@ -61,6 +61,9 @@ class Client(Protocol):
     def machine_powered(self, node: str) -> bool: ...
     def resolve(self, name: str, namespace: str | None = None) -> tuple: ...
     def ingress_route(self, host: str, path: str = "/"): ...
+    def traffic_start(self, name: str, target: str, rate: int = 10): ...
+    def traffic_stop(self, name: str) -> None: ...
+    def traffic_streams(self) -> list: ...
 
 
 class LocalClient:
@@ -239,6 +242,19 @@ class LocalClient:
     def machine_containers(self, node):
         """The node's container runtime view (pause sandboxes and containers), like `crictl ps -a`."""
         return self.cluster.machine(node).runtime.containers()
+
+    def traffic_start(self, name, target, rate=10):
+        """Start (or replace) a request stream: `http://host/path` through the Ingress, or `service[:port]`."""
+        return self.cluster.traffic.start(name, target, rate)
+
+    def traffic_stop(self, name):
+        try:
+            self.cluster.traffic.stop(name)
+        except KeyError:
+            raise errors.not_found("traffic streams", "", name) from None
+
+    def traffic_streams(self):
+        return [self.cluster.traffic.streams[n] for n in sorted(self.cluster.traffic.streams)]
 
     def ingress_route(self, host, path="/"):
         """Where the ingress controller sends `http://host/path`: a Route, or None for its 404."""

@@ -10,6 +10,7 @@ from .api import errors
 from .api.server import AdmissionConfig, APIServer
 from .clock import Clock
 from .dns import ClusterDNS
+from .traffic import TrafficGenerator
 from .context import Context
 from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
@@ -95,6 +96,7 @@ class Cluster:
                              AdmissionConfig(default_toleration_seconds=self.profile.default_toleration_seconds))
         self.informers = InformerFactory(self.api)
         self.dns = ClusterDNS(self.informers)
+        self.traffic = TrafficGenerator(self)
         self.ctx = Context(self.api, self.clock, self.informers, self.rng, self.profile)
         self._bootstrap()
         self.controllers = {cls.name: cls(self.ctx) for cls in controllers}

@@ -105,8 +105,16 @@ class Proxy:
     node: str
 
 
-Command = (Get | Describe | Scale | Delete | Apply | Kill | Cordon | Drain | RolloutUndo | Proxy | Load | Speed | Theme
-           | Quit)
+@dataclass(frozen=True)
+class Traffic:
+    target: str          # a URL or a Service; empty when stopping
+    rate: int = 10
+    name: str = ""
+    stop: bool = False
+
+
+Command = (Get | Describe | Scale | Delete | Apply | Kill | Cordon | Drain | RolloutUndo | Proxy | Traffic | Load | Speed
+           | Theme | Quit)
 
 DEFAULT_NAMESPACE = "default"
 USAGE = {
@@ -121,6 +129,7 @@ USAGE = {
     "drain": "drain NODE [--no-confirm]",
     "rollout": "rollout undo deployment/NAME [-n NS] [--to-revision=N] [--no-confirm]",
     "proxy": "proxy NODE   (the Service rules kube-proxy programs there)",
+    "traffic": "traffic URL|SERVICE[:PORT] [--rate N] [--name NAME] | traffic stop NAME",
     "load": "load SCENARIO   (a bundled scenario name or a file)",
     "speed": f"speed X   ({MIN_SPEED:g} to {MAX_SPEED:g})",
     "theme": "theme NAME",
@@ -148,6 +157,7 @@ FLAGS: dict[str, dict[str, tuple[str, bool]]] = {
     "drain": dict(_NO_CONFIRM),
     "rollout": {**_NS, **_NO_CONFIRM, "--to-revision": ("to_revision", True)},
     "proxy": {},
+    "traffic": {"--rate": ("rate", True), "--name": ("name", True)},
     "load": {},
     "speed": {},
     "theme": {},
@@ -360,6 +370,17 @@ def _proxy(args, flags) -> Proxy:
     return Proxy(_node(args, "proxy"))
 
 
+def _traffic(args, flags) -> Traffic:
+    if args[:1] == ["stop"]:
+        return Traffic("", name=_one(args[1:], "traffic stop", "the name of a stream"), stop=True)
+    target = _one(args, "traffic", "a URL (http://host/path) or a Service (name[.namespace][:port])")
+    text = str(flags.get("rate") or "10")
+    if not text.isdigit() or int(text) < 1:
+        raise CommandError(f'rate must be a whole number of requests per second, at least 1, got "{text}"')
+    name = str(flags.get("name") or target.split("://")[-1].split("/")[0].split(":")[0])
+    return Traffic(target, int(text), name)
+
+
 def _rollout(args, flags) -> RolloutUndo:
     if not args or args[0] != "undo":
         raise CommandError("only rollout undo is supported" if args else "rollout needs undo")
@@ -408,7 +429,7 @@ def _quit(args, flags) -> Quit:
 
 
 _PARSERS = {"get": _get, "describe": _describe, "scale": _scale, "delete": _delete, "apply": _apply, "kill": _kill,
-            "cordon": _cordon, "uncordon": _uncordon, "drain": _drain, "rollout": _rollout, "proxy": _proxy,
+            "cordon": _cordon, "uncordon": _uncordon, "drain": _drain, "rollout": _rollout, "proxy": _proxy, "traffic": _traffic,
             "load": _load,
             "speed": _speed, "theme": _theme, "quit": _quit}
 

@@ -221,3 +221,23 @@ async def test_tab_walks_nodes_pods_events_workloads(make_app):
         assert seen == ["nodes", "pods", "events", "workloads", "nodes"]
         await pilot.press("shift+tab")
         assert app.focused.id == "workloads"
+
+
+@pytest.mark.asyncio
+async def test_traffic_command_starts_a_stream_shows_the_network_and_stops(make_app):
+    from kubetui.tui.screens.network import NetworkScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_command(pilot, "traffic http://web.example.com/ --rate 5")
+        await pilot.pause()
+        assert isinstance(app.screen, NetworkScreen)
+        assert [(s.name, s.target, s.rate) for s in app.client.traffic_streams()] == [
+            ("web.example.com", "http://web.example.com/", 5)]
+        await pilot.press("escape")
+        await type_command(pilot, "traffic stop web.example.com")
+        await pilot.pause()
+        assert app.client.traffic_streams() == []
+        await type_command(pilot, "traffic stop nothing")
+        assert "not found" in line(app).hint

@@ -395,3 +395,21 @@ async def test_timeline_picks_up_new_events_and_highlights_warnings(client):
         assert "FailedScheduling" in first.text
         warning = events.get_component_rich_style("event-list--warning")
         assert any(seg.style == warning for seg in first)
+
+
+@pytest.mark.asyncio
+async def test_network_screen_shows_traffic_with_failures_after_a_node_dies(client):
+    client.traffic_start("web", "http://web.example.com/", rate=20)
+    client.advance(5)
+    screen = NetworkScreen(client)
+    async with Host(screen).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = text_of(screen, "#network-map")
+        assert "web → http://web.example.com/  20/s  ✓ 100  ✗ 0  █████" in text
+        assert "answered (10 s): web-" in text
+        client.cluster.kill_node("worker-1")
+        client.advance(2)
+        screen.refresh_view()
+        await pilot.pause()
+        text = text_of(screen, "#network-map")
+        assert "last second: " in text and "× timeout (worker-1 is down)" in text

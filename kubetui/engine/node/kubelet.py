@@ -298,6 +298,12 @@ class Kubelet:
         lines = cs.current.logs
         return "".join(line + "\n" for line in lines)
 
+    def serving(self, pod: str | None, namespace: str) -> bool:
+        """Whether the pod's application answers a connection: one of its app containers is running."""
+        w = self._workers.get(f"{namespace}/{pod}")
+        return (self.running and w is not None and not w.done
+                and any(cs.current is not None and cs.current.state == RUNNING for cs in w.app))
+
     def crash_container(self, namespace: str, pod: str, container: str | None = None) -> None:
         w = self._workers.get(f"{namespace}/{pod}")
         if w is None or w.done:

@@ -90,12 +90,47 @@ def service_lines(svc: dict, endpoints: dict | None, indent: int) -> list[Line]:
     return lines
 
 
-def network_map(ingresses: list[dict], services: list[dict], endpoints: list[dict]) -> Content:
-    """The whole map as one Content: each Ingress rule with its Service chain, then the other Services."""
+SPARK = "▁▂▃▄▅▆▇█"
+SPARK_SECONDS = 60
+
+
+def sparkline(values: list[float]) -> str:
+    """0..1 fractions as block characters, oldest first."""
+    return "".join(SPARK[min(len(SPARK) - 1, int(v * (len(SPARK) - 1) + 0.5))] for v in values)
+
+
+def traffic_lines(streams: list) -> list[Line]:
+    """Each request stream: totals, a sparkline of the share of requests that succeeded each second, the
+    last second's failures and which pods answered lately."""
+    lines: list[Line] = [[("Traffic", "bold underline"), ("   (:traffic URL|SERVICE [--rate N], :traffic stop NAME)", DIM)]]
+    if not streams:
+        lines.append([("  (no request streams)", DIM)])
+    for stream in streams:
+        recent = list(stream.history)[-SPARK_SECONDS:]
+        shares = [s.ok / max(1, s.ok + sum(s.failed.values())) for s in recent]
+        last = recent[-1] if recent else None
+        lines.append(["  ", (stream.name, NAME), f" → {stream.target}  {stream.rate}/s  ",
+                      (f"✓ {stream.total_ok}", OK), "  ", (f"✗ {stream.total_failed}", BROKEN if stream.total_failed else DIM),
+                      "  ", (sparkline(shares), OK if not last or not last.failed else WARN)])
+        if last is not None and last.failed:
+            reasons = ", ".join(f"{n}× {why}" for why, n in sorted(last.failed.items()))
+            lines.append(["    ", (f"last second: {reasons}", BROKEN)])
+        answered: dict[str, int] = {}
+        for second in recent[-10:]:
+            for pod, n in second.pods.items():
+                answered[pod] = answered.get(pod, 0) + n
+        if answered:
+            lines.append(["    ", ("answered (10 s): " + "  ".join(f"{p} {n}" for p, n in sorted(answered.items())), DIM)])
+    lines.append([])
+    return lines
+
+
+def network_map(ingresses: list[dict], services: list[dict], endpoints: list[dict], streams: list = ()) -> Content:
+    """The whole map as one Content: traffic, each Ingress rule with its Service chain, then the other Services."""
     svc_by_key = {_key(s): s for s in services}
     ep_by_key = {_key(e): e for e in endpoints}
     used: set[tuple[str, str]] = set()
-    lines: list[Line] = [[("Ingresses", "bold underline")]]
+    lines: list[Line] = traffic_lines(list(streams)) + [[("Ingresses", "bold underline")]]
     if not ingresses:
         lines.append([("  (none)", DIM)])
     for ing in sorted(ingresses, key=_key):
@@ -151,5 +186,5 @@ class NetworkScreen(LiveScreen):
 
     def refresh_view(self) -> None:
         content = network_map(self.client.list("ingresses"), self.client.list("services"),
-                              self.client.list("endpoints"))
+                              self.client.list("endpoints"), self.client.traffic_streams())
         self.query_one("#network-map", Static).update(content)
