@@ -215,6 +215,25 @@ def test_a_deleted_pod_counts_as_failed_and_is_replaced_after_the_backoff(cluste
     assert status(cluster)["failed"] == 1
 
 
+def test_a_matching_orphan_is_adopted_and_the_extra_pod_deleted(cluster):
+    uid = create(cluster, job(command=["sleep", "3600"]))["metadata"]["uid"]
+    cluster.advance(3)
+    running = pods(cluster)[0]["metadata"]["name"]
+    versions = []
+    cluster.api.watch("pods", lambda type_, obj, old: versions.append(obj["metadata"]), namespace="default")
+    cluster.api.create("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": "stray", "labels": {"batch.kubernetes.io/controller-uid": uid}},
+        "spec": {"containers": [{"name": "work", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}},
+        "default")
+    cluster.advance(1.5)
+    adopted = next(m for m in versions if m["name"] == "stray" and m.get("ownerReferences"))
+    assert adopted["ownerReferences"][0]["uid"] == uid and adopted["finalizers"] == [TRACKING_FINALIZER]
+    # parallelism 1: the extra pod goes (the unscheduled one first), and it is not counted as failed
+    assert [e[2] for e in job_events(cluster) if e[1] == "SuccessfulDelete"] == ["Deleted pod: stray"]
+    assert [p["metadata"]["name"] for p in pods(cluster)] == [running]
+    assert "failed" not in status(cluster) and status(cluster)["active"] == 1
+
+
 # -- Indexed Jobs --------------------------------------------------------------------------------------
 
 def test_indexed_job_pods_carry_their_completion_index(cluster):
