@@ -680,9 +680,8 @@ class JobController(Controller):
             c.finished = ("Complete", c.finished[1], c.finished[2])
 
         if needs_flush:
-            job = c.job = self._write_status(c)
+            self._write_status(c)
             self._backoff[key] = c.backoff
-            needs_flush = False
         removal_error: ApiError | None = None
         for pod in to_remove:
             try:
@@ -698,12 +697,12 @@ class JobController(Controller):
             raise removal_error
         finished = not reached_max and self._enact_finished(c)
         if needs_flush or finished:
-            job = self._write_status(c)
+            self._write_status(c)
             if finished:
-                self._record_finished(job, c)
+                self._record_finished(c)
 
-    def _write_status(self, c: _Sync) -> dict:
-        return self.api.update_status("jobs", {**c.job, "status": c.status()})
+    def _write_status(self, c: _Sync) -> None:
+        c.job = self.api.update_status("jobs", {**c.job, "status": c.status()})
 
     def _enact_finished(self, c: _Sync) -> bool:
         """enactJobFinished: add Complete or Failed once every pod is counted and none terminates."""
@@ -716,7 +715,8 @@ class JobController(Controller):
             c.completion_time = now
         return True
 
-    def _record_finished(self, job: dict, c: _Sync) -> None:
+    def _record_finished(self, c: _Sync) -> None:
+        job = c.job
         type_, reason, message = c.finished
         if type_ == "Complete":
             if c.completions is not None and c.counted_succeeded > c.completions:
