@@ -144,8 +144,8 @@ COLUMNS: dict[str, tuple[list[str], Row]] = {
                    lambda o, now: [str(_st(o, k)) for k in ("desiredNumberScheduled", "currentNumberScheduled",
                                                              "numberReady", "updatedNumberScheduled",
                                                              "numberAvailable")] + [age(o, now)]),
-    "jobs": (["STATUS", "COMPLETIONS", "AGE"],
-             lambda o, now: [_job_status(o), f"{_st(o, 'succeeded')}/{o['spec'].get('completions', 1)}", age(o, now)]),
+    "jobs": (["STATUS", "COMPLETIONS", "DURATION", "AGE"],
+             lambda o, now: [_job_status(o), _job_completions(o), _job_duration(o, now), age(o, now)]),
     "nodes": (["STATUS", "ROLES", "AGE", "VERSION"],
               lambda o, now: [node_status(o), node_roles(o), age(o, now),
                               ((o.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")]),
@@ -210,10 +210,33 @@ def _st(obj: dict, field: str) -> int:
 
 
 def _job_status(job: dict) -> str:
-    for cond in (job.get("status") or {}).get("conditions") or ():
-        if cond.get("status") == "True" and cond.get("type") in ("Complete", "Failed"):
-            return cond["type"]
+    true = {c.get("type") for c in (job.get("status") or {}).get("conditions") or () if c.get("status") == "True"}
+    for type_ in ("Complete", "Failed"):
+        if type_ in true:
+            return type_
+    if job["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    for type_ in ("Suspended", "FailureTarget"):
+        if type_ in true:
+            return type_
     return "Running"
+
+
+def _job_completions(job: dict) -> str:
+    succeeded = _st(job, "succeeded")
+    completions = job["spec"].get("completions")
+    if completions is not None:
+        return f"{succeeded}/{completions}"
+    parallelism = job["spec"].get("parallelism") or 0
+    return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
+
+
+def _job_duration(job: dict, now: float) -> str:
+    status = job.get("status") or {}
+    if not status.get("startTime"):
+        return ""
+    end = parse_rfc3339(status["completionTime"]) if status.get("completionTime") else now
+    return format_duration(max(0.0, end - parse_rfc3339(status["startTime"])))
 
 
 def _endpoints(ep: dict) -> str:

@@ -321,11 +321,6 @@ def _job(obj: dict) -> None:
         spec["completions"] = 1
     _set(spec, "parallelism", 1)
     _set(spec, "backoffLimit", 2147483647 if spec.get("backoffLimitPerIndex") is not None else 6)
-    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
-    meta = obj.setdefault("metadata", {})
-    if template_labels is not None and not meta.get("labels"):
-        # The same map, as after Go's conversion: the generated selector labels show on the Job too.
-        meta["labels"] = template_labels
     _set(spec, "completionMode", "NonIndexed")
     _set(spec, "suspend", False)
     _set(spec, "podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") is not None else "TerminatingOrFailed")
@@ -335,8 +330,14 @@ def _job(obj: dict) -> None:
             if not pattern.get("status"):
                 pattern["status"] = "True"
     _template(spec)
+    meta = obj.setdefault("metadata", {})
     if meta.get("uid") and spec.get("selector") is None:
         generate_job_selector(obj)
+    template_labels = (spec["template"].get("metadata") or {}).get("labels")
+    if template_labels is not None and not meta.get("labels"):
+        # The same map, as after Go's conversion. kube-apiserver defaults again whenever it reads a
+        # Job back, so a Job whose template had no labels shows the generated ones too.
+        meta["labels"] = template_labels
 
 
 # -- services and networking ----------------------------------------------------------------------

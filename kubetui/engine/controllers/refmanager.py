@@ -31,10 +31,12 @@ def index_orphan_pods(pod: dict) -> tuple[str, ...]:
     return (ns,) if ns else ()
 
 
-def adopt(api, resource: str, obj: dict, owner: dict) -> dict | None:
+def adopt(api, resource: str, obj: dict, owner: dict, finalizers: tuple[str, ...] = ()) -> dict | None:
     """Set `owner` as the controller of `obj` (a strategic merge patch with the object's UID as
-    precondition, as upstream). None when the object is gone."""
+    precondition, as upstream), adding the owner's `finalizers`. None when the object is gone."""
     body = {"metadata": {"ownerReferences": [owner_reference(owner)], "uid": obj["metadata"]["uid"]}}
+    if finalizers:
+        body["metadata"]["finalizers"] = list(finalizers)
     return _patch(api, resource, obj, body)
 
 
@@ -55,11 +57,13 @@ def _patch(api, resource: str, obj: dict, body: dict) -> dict | None:
         raise
 
 
-def claim(api, resource: str, owner: dict, selector: LabelSelector, obj: dict) -> bool:
+def claim(api, resource: str, owner: dict, selector: LabelSelector, obj: dict,
+          finalizers: tuple[str, ...] = ()) -> bool:
     """ClaimObject: True when `owner` controls `obj` afterwards.
 
     Owned and matching: kept. Owned but no longer matching: released (unless the owner is being
-    deleted). An orphan that matches is adopted, unless either side is being deleted.
+    deleted). An orphan that matches is adopted (with the owner's `finalizers`, as the Job
+    controller's tracking finalizer), unless either side is being deleted.
     """
     meta = obj["metadata"]
     ref = controller_ref(obj)
@@ -77,4 +81,4 @@ def claim(api, resource: str, owner: dict, selector: LabelSelector, obj: dict) -
         return False
     if meta.get("namespace") != owner_meta.get("namespace"):
         return False
-    return adopt(api, resource, obj, owner) is not None
+    return adopt(api, resource, obj, owner, finalizers) is not None

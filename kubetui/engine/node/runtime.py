@@ -110,8 +110,16 @@ class Program:
 
 
 _SHELLS = frozenset({"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash", "/usr/bin/bash"})
-# Images whose default command is an interactive shell: without stdin it exits at once.
-_SHELL_IMAGES = frozenset({"busybox", "alpine", "ubuntu", "debian", "centos", "fedora", "bash", "rockylinux"})
+# Images whose default command is an interactive shell or language prompt (REPL): without stdin it
+# reads end-of-file and exits 0 at once.
+_SHELL_IMAGES = frozenset({"busybox", "alpine", "ubuntu", "debian", "centos", "fedora", "bash", "rockylinux",
+                           "perl", "python", "ruby", "node"})
+# Interpreters and the options that hand them a program on the command line (`perl -e`, `python -c`).
+_INTERPRETERS = {"perl": "eE", "python": "c", "ruby": "e", "node": "e"}
+# Such a one-liner is taken to finish after this long: the docs' pi Job "takes around 10s to complete".
+INLINE_PROGRAM_SECONDS = 10.0
+MAX_PI_DIGITS = 4000  # within Python's int-to-str limit (4300 digits), and quick to compute
+_BPI_RE = re.compile(r"print\s*\(?\s*bpi\(\s*(\d+)\s*\)")
 _QUIET = frozenset({"true", ":", "date", "env", "printenv", "hostname", "cat", "ls", "whoami", "id", "uname",
                     "pwd", "nslookup", "wget", "curl"})
 _SLEEP_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
@@ -120,7 +128,8 @@ _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def program_of(container: dict) -> Program:
     """Read a container's command: simple shell scripts (`echo`, `sleep N`, `exit N`, `true`,
-    `false`) run to completion; anything else is a server that runs until it is stopped."""
+    `false`) and interpreter one-liners (`perl -e`, `python -c`) run to completion; anything else is
+    a server that runs until it is stopped."""
     argv = [str(a) for a in (container.get("command") or [])] + [str(a) for a in (container.get("args") or [])]
     if not argv:
         repo = repository_of(container.get("image") or "").rsplit("/", 1)[-1]
@@ -128,6 +137,9 @@ def program_of(container: dict) -> Program:
             return Program(0.0, 0, False)
         return Program()
     pid1 = argv[0].rsplit("/", 1)[-1]
+    inline = _inline_program(pid1, argv[1:])
+    if inline is not None:
+        return inline
     if argv[0] in _SHELLS and len(argv) >= 3 and argv[1] == "-c":
         script = argv[2]
     else:
@@ -138,6 +150,43 @@ def program_of(container: dict) -> Program:
         return Program(None, 0, not ignores_sigterm)
     duration, code, output = finite
     return Program(duration, code, not ignores_sigterm, output)
+
+
+def _inline_program(pid1: str, args: list[str]) -> Program | None:
+    """An interpreter given its program on the command line runs it and exits 0. The docs' pi Job
+    (`perl -Mbignum=bpi -wle 'print bpi(2000)'`) prints π to that many digits (up to MAX_PI_DIGITS)."""
+    interpreter = pid1.rstrip("0123456789.")  # python3.12 -> python, perl5.40.0 -> perl
+    flags = _INTERPRETERS.get(interpreter)
+    if flags is None:
+        return None
+    for i, arg in enumerate(args[:-1]):
+        opts = arg[1:]
+        # bundled switches only (`-wle`), not a value glued to its switch (`-Mfeature=say`)
+        if arg.startswith("-") and opts.isalpha() and opts[0] not in "MmIWX" and any(f in opts for f in flags):
+            m = _BPI_RE.search(args[i + 1]) if interpreter == "perl" else None
+            output = (pi_digits(min(int(m.group(1)), MAX_PI_DIGITS)),) if m else ()
+            return Program(INLINE_PROGRAM_SECONDS, 0, True, output)
+    return None
+
+
+def pi_digits(n: int) -> str:
+    """π rounded to `n` significant digits, as Math::BigFloat's bpi(n) prints it (Machin's formula
+    in integer arithmetic)."""
+    if n < 1:
+        return ""
+    scale = 10 ** (n + 10)
+
+    def arctan_inv(x: int) -> int:
+        total = term = scale // x
+        k, sign = 3, -1
+        while term:
+            term //= x * x
+            total += sign * (term // k)
+            k, sign = k + 2, -sign
+        return total
+
+    digits = str((4 * (4 * arctan_inv(5) - arctan_inv(239)) // 10 ** 10 + 5) // 10)
+    return f"{digits[0]}.{digits[1:]}" if n > 1 else digits
 
 
 def _run_script(script: str) -> tuple[float, int, tuple[str, ...]] | None:
