@@ -25,7 +25,11 @@ SUFFIX = "[bcdfghjklmnpqrstvwxz2456789]{5}"
 @pytest.fixture
 def cluster() -> Cluster:
     return Cluster(nodes=[NodeConfig("worker-1"), NodeConfig("worker-2")], profile="fast", seed=1,
-                   controllers=CONTROLLERS + (JobController, TTLAfterFinishedController))
+                   controllers=CONTROLLERS)
+
+
+def test_the_job_controllers_run_in_every_cluster():
+    assert {JobController, TTLAfterFinishedController} <= set(CONTROLLERS)
 
 
 def job(name: str = "hello", script: str = "echo hello; sleep 2", image: str = "busybox:1.36",

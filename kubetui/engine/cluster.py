@@ -16,20 +16,22 @@ from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
 from .controllers.garbagecollector import GarbageCollector
 from .controllers.ingress import IngressController
-from .controllers.persistentvolume import PersistentVolumeController
-from .controllers.provisioner import HostPathProvisioner, default_storage_class
-from .controllers.pvcprotection import PVCProtectionController
-from .controllers.pvprotection import PVProtectionController
+from .controllers.job import JobController
 from .controllers.namespace import NamespaceController
 from .controllers.nodeipam import NodeIpamController
 from .controllers.nodelifecycle import NodeLifecycleController
+from .controllers.persistentvolume import PersistentVolumeController
 from .controllers.podgc import PodGCController
+from .controllers.provisioner import HostPathProvisioner, default_storage_class
+from .controllers.pvcprotection import PVCProtectionController
+from .controllers.pvprotection import PVProtectionController
 from .controllers.replicaset import ReplicaSetController
 from .controllers.replicationcontroller import ReplicationControllerController
 from .controllers.resourcequota import ResourceQuotaController
 from .controllers.service import ServiceController
 from .controllers.serviceaccount import ServiceAccountController
 from .controllers.tainteviction import TaintEvictionController
+from .controllers.ttlafterfinished import TTLAfterFinishedController
 from .informer import InformerFactory
 from .leaderelection import LeaderElector
 from .node.machine import Machine
@@ -52,6 +54,7 @@ CONTROLLERS = (
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
     ServiceController, ResourceQuotaController, IngressController,
     PersistentVolumeController, PVCProtectionController, PVProtectionController, HostPathProvisioner,
+    JobController, TTLAfterFinishedController,
 )
 
 
