@@ -307,6 +307,10 @@ class DaemonSetController(Controller):
         self.nodes = self.informers.informer("nodes")
         self.failed_pods_backoff = _Backoff(FAILED_POD_BACKOFF_INITIAL, FAILED_POD_BACKOFF_MAX)
         self._parsed: dict[str, _Parsed] = {}
+        # Pods by node, kept until an event about the DaemonSet's pods (or revisions) bumps its count:
+        # a sync reads them three times, and most syncs write nothing in between.
+        self._changes: dict[str, int] = {}
+        self._by_node: dict[str, tuple[tuple, dict[str, list[dict]]]] = {}
         self.sets.add_handler(self.enqueue, self._set_updated, self._set_deleted)
         self.revisions.add_handler(self._revision_added, self._revision_updated, self._revision_deleted)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
@@ -325,8 +329,13 @@ class DaemonSetController(Controller):
     def _set_updated(self, old: dict, new: dict) -> None:
         self.enqueue(new)
 
+    def _forget(self, key: str) -> None:
+        self._parsed.pop(key, None)
+        self._changes.pop(key, None)
+        self._by_node.pop(key, None)
+
     def _set_deleted(self, ds: dict) -> None:
-        self._parsed.pop(key_of(ds), None)
+        self._forget(key_of(ds))
         self.failed_pods_backoff.forget(ds["metadata"]["uid"] + "/")
         self.enqueue(ds)
 
@@ -341,7 +350,9 @@ class DaemonSetController(Controller):
     def _enqueue_owner(self, obj: dict, ref: dict) -> dict | None:
         ds = self._resolve(obj["metadata"]["namespace"], ref)
         if ds is not None:
-            self.enqueue(ds)
+            key = key_of(ds)
+            self._changes[key] = self._changes.get(key, 0) + 1
+            self.queue.add(key)
         return ds
 
     def _enqueue_matching(self, obj: dict) -> None:
@@ -425,7 +436,7 @@ class DaemonSetController(Controller):
     def sync(self, key: str) -> None:
         ds = self.sets.get(key)
         if ds is None:
-            self._parsed.pop(key, None)
+            self._forget(key)
             return
         raw = ds["spec"].get("selector")
         if raw is not None and not raw.get("matchLabels") and not raw.get("matchExpressions"):
@@ -481,7 +492,13 @@ class DaemonSetController(Controller):
 
     def _pods_by_node(self, ds: dict, include_deleted_terminal: bool = False) -> dict[str, list[dict]]:
         """getNodesToDaemonPods: the claimed pods by the node they run on or are meant for. Finished
-        pods already being deleted are left out unless asked for: nothing is left to do with them."""
+        pods already being deleted are left out unless asked for: nothing is left to do with them.
+        Shared between the steps of a sync: callers must not change it."""
+        key = key_of(ds)
+        version = (ds["metadata"]["uid"], self._changes.get(key, 0), include_deleted_terminal)
+        cached = self._by_node.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         by_node: dict[str, list[dict]] = {}
         for pod in self._daemon_pods(ds):
             if not include_deleted_terminal and pod["metadata"].get("deletionTimestamp") and _is_terminal(pod):
@@ -489,6 +506,7 @@ class DaemonSetController(Controller):
             node = target_node(pod)
             if node is not None:
                 by_node.setdefault(node, []).append(pod)
+        self._by_node[key] = (version, by_node)
         return by_node
 
     def _manage(self, ds: dict, nodes: list[dict], fits: dict, template_hash: str) -> bool:
@@ -625,7 +643,7 @@ class DaemonSetController(Controller):
         """rollingUpdate: replace old pods without more than maxUnavailable nodes lacking an available
         pod (maxSurge 0: delete, and manage creates the new pod once the old is gone), or with up to
         maxSurge new pods next to available old ones (deleted once the new pod is available)."""
-        by_node = self._pods_by_node(ds)
+        by_node = dict(self._pods_by_node(ds))
         desired = 0
         for node in nodes:
             name = node["metadata"]["name"]
@@ -709,8 +727,8 @@ class DaemonSetController(Controller):
         for rev_key in candidates:
             rev = revisions.get(rev_key)
             if rev is not None and refmanager.claim(self.api, "controllerrevisions", ds, selector, rev):
-                claimed.append(revisions.get(rev_key))
-        return [r for r in claimed if r is not None]
+                claimed.append(rev_key)
+        return [r for r in map(revisions.get, claimed) if r is not None]  # as adopted
 
     def _construct_history(self, ds: dict, selector: LabelSelector) -> tuple[dict, list[dict]]:
         """constructHistory: the revision matching the current template (created when missing, its
