@@ -193,8 +193,7 @@ def test_a_new_node_gets_its_pod(cluster):
 
 
 def test_a_node_made_ineligible_loses_its_pod_and_gets_it_back(cluster):
-    cluster.api.patch("nodes", "worker-2", {"metadata": {"labels": {"agent": "yes"}}}, "merge")
-    for node in ("worker-1", "worker-3"):
+    for node in WORKERS:
         label_node(cluster, node, agent="yes")
     daemonset(cluster, pod_spec={"nodeSelector": {"agent": "yes"}})
     cluster.advance(10)
