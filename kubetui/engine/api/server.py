@@ -30,6 +30,8 @@ _GENERATION_KINDS = frozenset({
 })
 _DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's rand.String alphabet (no vowels, no 0/1/3)
+# apps/v1 DaemonSets carry the internal spec.templateGeneration as this annotation.
+DAEMONSET_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 NODE_PORT_RANGE = (30000, 32767)
 
@@ -416,6 +418,8 @@ class APIServer:
             obj["status"] = {}
         if plural in ("services", "ingresses") and "status" in kind.subresources:
             obj["status"] = {"loadBalancer": {}}
+        if plural == "daemonsets":
+            _set_template_generation(obj, None)
 
     def _admit_claim(self, claim: dict) -> None:
         """DefaultStorageClass (a claim that names no class gets the default one) and
@@ -598,6 +602,8 @@ class APIServer:
                 defaults.apply_defaults(kind.kind, new)
                 if kind.plural == "services":
                     self._allocate(kind, new, current)
+                elif kind.plural == "daemonsets":
+                    _set_template_generation(new, current)
             if kind.plural in _GENERATION_KINDS and new.get("spec") != current.get("spec"):
                 meta = new["metadata"]
                 meta["generation"] = cur_meta.get("generation", 1) + 1
@@ -769,6 +775,22 @@ class APIServer:
 
 def _with_rv(obj: dict, revision: int) -> dict:
     return {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(revision)}}
+
+
+def _set_template_generation(ds: dict, old: dict | None) -> None:
+    """The DaemonSet strategy's templateGeneration: 1 on create (or what the request asked for),
+    the old value on update, one more when the update changes spec.template."""
+    meta = ds["metadata"]
+    annotations = dict(meta.get("annotations") or {})
+    source = annotations if old is None else old["metadata"].get("annotations") or {}
+    try:
+        generation = max(int(source.get(DAEMONSET_TEMPLATE_GENERATION) or 0), 1)
+    except ValueError:
+        generation = 1
+    if old is not None and (ds.get("spec") or {}).get("template") != (old.get("spec") or {}).get("template"):
+        generation += 1
+    annotations[DAEMONSET_TEMPLATE_GENERATION] = str(generation)
+    meta["annotations"] = annotations
 
 
 def _namespace_finalizers(kind: Kind, obj: dict) -> bool:
