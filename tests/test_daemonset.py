@@ -26,7 +26,11 @@ DEFAULT_TOLERATIONS = [
 
 def make_cluster(nodes=None):
     nodes = nodes if nodes is not None else [NodeConfig(n) for n in WORKERS]
-    return Cluster(nodes=nodes, profile="fast", seed=1, controllers=CONTROLLERS + (DaemonSetController,))
+    return Cluster(nodes=nodes, profile="fast", seed=1)
+
+
+def test_the_daemonset_controller_runs_in_every_cluster():
+    assert DaemonSetController in CONTROLLERS
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from .clock import Clock
 from .dns import ClusterDNS
 from .traffic import TrafficGenerator
 from .context import Context
+from .controllers.daemonset import DaemonSetController
 from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
 from .controllers.garbagecollector import GarbageCollector
@@ -54,7 +55,7 @@ CONTROLLERS = (
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
     ServiceController, ResourceQuotaController, IngressController,
     PersistentVolumeController, PVCProtectionController, PVProtectionController, HostPathProvisioner,
-    JobController, TTLAfterFinishedController,
+    JobController, TTLAfterFinishedController, DaemonSetController,
 )
 
 
