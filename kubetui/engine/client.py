@@ -6,7 +6,7 @@ import json
 from typing import Callable, Iterable, Protocol
 
 from . import objects
-from .api import errors, kinds, patch as patches
+from .api import errors, kinds, patch as patches, rbac
 from .api.server import Watch
 from .cluster import Cluster, NodeConfig
 from .controllers import deployment as deployment_controller
@@ -69,33 +69,54 @@ class Client(Protocol):
 class LocalClient:
     """The in-process Client: calls straight into the cluster's API server (zero copy)."""
 
-    def __init__(self, cluster: Cluster, namespace: str = "default"):
+    def __init__(self, cluster: Cluster, namespace: str = "default", user: rbac.User | None = None):
         self.cluster = cluster
         self.api = cluster.api
         self.namespace = namespace
+        self.user = user  # None: the playground's own admin; otherwise every API request is authorized (RBAC)
+
+    def as_user(self, user: rbac.User) -> "LocalClient":
+        """The same cluster, seen by `user` (kubectl --as)."""
+        return LocalClient(self.cluster, self.namespace, user)
+
+    def can_i(self, verb, resource, namespace=None, name=None, subresource=""):
+        """`kubectl auth can-i`."""
+        user = self.user or rbac.User("kubernetes-admin", (rbac.MASTERS,))
+        return self.api.authorizer.allowed(user, verb, resource, self._ns(resource, namespace), name, subresource)
 
     def _ns(self, resource: str, namespace: str | None) -> str | None:
         return (namespace or self.namespace) if kinds.by_plural(resource).namespaced else None
 
+    def _authorize(self, verb, resource, namespace, name=None, subresource=""):
+        self.api.authorizer.check(self.user, verb, resource, namespace, name, subresource)
+
     # -- kubectl verbs -----------------------------------------------------------------------
 
     def get(self, resource, name, namespace=None):
-        return self.api.get(resource, name, self._ns(resource, namespace))
+        ns = self._ns(resource, namespace)
+        self._authorize("get", resource, ns, name)
+        return self.api.get(resource, name, ns)
 
     def list(self, resource, namespace=None, label_selector=None, field_selector=None):
+        self._authorize("list", resource, namespace if kinds.by_plural(resource).namespaced else None)
         return self.api.list(resource, namespace, label_selector, field_selector)[0]
 
     def watch(self, resource, callback, namespace=None, label_selector=None, field_selector=None,
               resource_version=None):
+        self._authorize("watch", resource, namespace if kinds.by_plural(resource).namespaced else None)
         return self.api.watch(resource, callback, namespace, label_selector, field_selector, resource_version)
 
     def create(self, obj, namespace=None, dry_run=False):
         kind = kinds.for_object(obj)
-        return self.api.create(kind.plural, obj, self._ns(kind.plural, namespace), dry_run=dry_run)
+        ns = self._ns(kind.plural, namespace)
+        self._authorize("create", kind.plural, ns)
+        return self.api.create(kind.plural, obj, ns, dry_run=dry_run)
 
     def update(self, obj, namespace=None):
         kind = kinds.for_object(obj)
-        return self.api.update(kind.plural, obj, self._ns(kind.plural, namespace))
+        ns = self._ns(kind.plural, namespace)
+        self._authorize("update", kind.plural, ns, (obj.get("metadata") or {}).get("name"))
+        return self.api.update(kind.plural, obj, ns)
 
     def apply(self, obj, namespace=None):
         """Client-side `kubectl apply`: create, or patch the live object with a three-way diff against the
@@ -112,9 +133,12 @@ class LocalClient:
                                    else {k: v for k, v in meta.items() if k != "annotations"}},
                                   sort_keys=True, separators=(",", ":"))
         desired.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = applied_text + "\n"
+        self._authorize("get", kind.plural, ns, name)
         live = self.api.try_get(kind.plural, name, ns)
         if live is None:
+            self._authorize("create", kind.plural, ns)
             return self.api.create(kind.plural, desired, ns)
+        self._authorize("patch", kind.plural, ns, name)
         last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
         last = json.loads(last_text) if last_text else {}
         body = three_way_merge_patch(last, desired)
@@ -123,19 +147,27 @@ class LocalClient:
         return self.api.update(kind.plural, merged, ns)
 
     def patch(self, resource, name, body, patch_type="strategic", namespace=None):
-        return self.api.patch(resource, name, body, patch_type, self._ns(resource, namespace))
+        ns = self._ns(resource, namespace)
+        self._authorize("patch", resource, ns, name)
+        return self.api.patch(resource, name, body, patch_type, ns)
 
     def delete(self, resource, name, namespace=None, grace_period_seconds=None, propagation_policy=None):
-        return self.api.delete(resource, name, self._ns(resource, namespace),
-                               grace_period_seconds=grace_period_seconds, propagation_policy=propagation_policy)
+        ns = self._ns(resource, namespace)
+        self._authorize("delete", resource, ns, name)
+        return self.api.delete(resource, name, ns, grace_period_seconds=grace_period_seconds,
+                               propagation_policy=propagation_policy)
 
     def scale(self, resource, name, replicas, namespace=None):
-        return self.api.scale(resource, name, replicas, self._ns(resource, namespace))
+        ns = self._ns(resource, namespace)
+        self._authorize("update", resource, ns, name, "scale")
+        return self.api.scale(resource, name, replicas, ns)
 
     def rollout_undo(self, name, namespace=None, to_revision=0):
+        self._authorize("update", "deployments", namespace or self.namespace, name)
         return deployment_controller.rollback(self.api, namespace or self.namespace, name, to_revision)
 
     def logs(self, pod, namespace=None, container=None):
+        self._authorize("get", "pods", namespace or self.namespace, pod, "log")
         obj = self.api.get("pods", pod, namespace or self.namespace)
         node = obj["spec"].get("nodeName")
         if not node or node not in self.cluster.machines:
@@ -143,10 +175,13 @@ class LocalClient:
         return self.cluster.machines[node].kubelet.logs(obj["metadata"]["namespace"], pod, container)
 
     def cordon(self, node, unschedulable=True):
+        self._authorize("patch", "nodes", None, node)
         return self.api.patch("nodes", node, {"spec": {"unschedulable": True if unschedulable else None}}, "merge")
 
     def drain(self, node, force=False, ignore_daemonsets=True):
         """`kubectl drain`: cordon, then evict every pod on the node (DaemonSet pods stay)."""
+        self._authorize("patch", "nodes", None, node)
+        self._authorize("list", "pods", None)
         self.api.get("nodes", node)
         pods = self.api.list("pods", field_selector=f"spec.nodeName={node}")[0]
         problems = []

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 from . import gcpolicy
-from .api import errors
+from .api import errors, kinds, rbac
 from .api.server import AdmissionConfig, APIServer
 from .clock import Clock
 from .dns import ClusterDNS
@@ -130,6 +130,8 @@ class Cluster:
                      "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
         })
         self.api.create("storageclasses", default_storage_class())  # as kind ships `standard`
+        for obj in rbac.bootstrap_policy():
+            self.api.create(kinds.for_object(obj).plural, obj)
 
     def _compact(self) -> None:
         """kube-apiserver compacts etcd every --etcd-compaction-interval, to the revision seen last time."""

@@ -73,6 +73,10 @@ KINDS: tuple[Kind, ...] = (
          categories=_ALL),
     Kind("batch", "v1", "Job", "jobs", True, (), ("status",), categories=_ALL),
     Kind("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)),
+    Kind("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
+    Kind("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
+    Kind("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
+    Kind("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
 )
 
 BY_PLURAL: dict[str, Kind] = {k.plural: k for k in KINDS}

@@ -12,7 +12,8 @@ from typing import Callable
 from .. import objects, volumes
 from ..clock import Clock, rfc3339
 from ..store import CompactedError, Event as StoreEvent, Store
-from . import decode, defaults, errors, kinds, patch as patches, quota, schema, selectors, serviceaccounts, validation
+from . import (decode, defaults, errors, kinds, patch as patches, quota, rbac, schema, selectors, serviceaccounts,
+               validation)
 from .kinds import Kind
 
 WatchCallback = Callable[[str, dict, "dict | None"], None]  # (ADDED|MODIFIED|DELETED, obj, old)
@@ -93,6 +94,7 @@ class APIServer:
         self._cache: dict[str, dict[str, dict] | _StoreView] = {
             k.plural: _StoreView(store, k) if k.plural in _UNCACHED else {} for k in kinds.KINDS}
         self._watches: dict[str, list[Watch]] = {k.plural: [] for k in kinds.KINDS}
+        self.authorizer = rbac.Authorizer(self._cache)
         self._pod_watches_by_node: dict[str, list[Watch]] = {}
         self._kind_by_resource = {k.prefix[len(kinds.REGISTRY_PREFIX) + 1:-1]: k for k in kinds.KINDS}
         self._allocated_ips: set[str] = set()
@@ -333,7 +335,7 @@ class APIServer:
         ns, hard = q["metadata"]["namespace"], (q.get("spec") or {}).get("hard") or {}
         totals: dict = {}
         for plural in sorted({quota.resource_of(name) for name in hard} - {None}):
-            if plural not in self._cache:
+            if not isinstance(self._cache.get(plural), dict):
                 continue  # not a kind this cluster serves (or events, which are not cached)
             kind = kinds.by_plural(plural)
             for obj in self._in_namespace(plural, ns):
