@@ -283,3 +283,26 @@ async def test_kube_proxy_rules_of_the_selected_node_follow_the_endpoints(make_a
         await pilot.pause()
         assert "machine off: the rules stay as last programmed" in app.screen.text
         assert app.screen.text.count("  1/6  ") == 6
+
+
+@pytest.mark.asyncio
+async def test_workloads_pane_lists_daemonsets_jobs_and_claims(make_app):
+    app = make_app()
+    client = app.client
+    client.apply({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+                  "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                           "template": {"metadata": {"labels": {"app": "agent"}},
+                                        "spec": {"containers": [{"name": "agent", "image": "busybox",
+                                                                 "command": ["sleep", "3600"]}]}}}})
+    client.apply({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "hello"},
+                  "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
+                      {"name": "hello", "image": "busybox", "command": ["sh", "-c", "echo hello"]}]}}}})
+    client.apply({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+                  "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+    client.advance(30)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        lines = [str(o.prompt) for o in app.query_one("#workloads").options]
+        assert "ds/default/agent  3/3 ready" in lines  # one per worker; the control plane's taint keeps it off
+        assert "job/default/hello  1/1 complete" in lines
+        assert "pvc/default/data  Pending" in lines  # WaitForFirstConsumer: no pod uses it yet

@@ -10,10 +10,11 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from ...printers import service_external_ip, service_ports
 from ..model import ClusterModel
 
-WORKLOADS = (("deployments", "deploy"), ("statefulsets", "sts"), ("replicasets", "rs"),
-             ("replicationcontrollers", "rc"))
+WORKLOADS = (("deployments", "deploy"), ("statefulsets", "sts"), ("daemonsets", "ds"), ("replicasets", "rs"),
+             ("replicationcontrollers", "rc"), ("jobs", "job"))
 MAX_NAMES = 12
-KINDS = {"deployments", "statefulsets", "replicasets", "replicationcontrollers", "services", "endpoints", "ingresses"}
+KINDS = {"deployments", "statefulsets", "daemonsets", "replicasets", "replicationcontrollers", "jobs", "services",
+         "endpoints", "ingresses", "persistentvolumeclaims"}
 
 
 class WorkloadList(OptionList):
@@ -59,16 +60,24 @@ class WorkloadList(OptionList):
         objects = self.model.objects
         highlighted = self.selected
         entries: list[tuple[Text, str]] = []
+        pending = Style(color=self.app.theme_variables.get("pod-pending"))
         for resource, short in WORKLOADS:
             for key, obj in sorted(objects[resource].items()):
-                if resource == "replicasets" and _owned(obj):
+                if resource in ("replicasets", "jobs") and _owned(obj):
                     continue
-                spec, status = obj.get("spec") or {}, obj.get("status") or {}
-                want = spec.get("replicas", 1)
-                ready = status.get("readyReplicas", 0) or 0
+                done, want, word = _progress(resource, obj)
                 text = Text(f"{short}/{key}  ")
-                text.append(f"{ready}/{want} ready", None if ready >= want else Style(color=self.app.theme_variables.get("pod-pending")))
+                text.append(f"{done}/{want} {word}", None if done >= want else pending)
                 entries.append((text, f"{resource}/{key}"))
+        for key, claim in sorted(objects["persistentvolumeclaims"].items()):
+            phase = (claim.get("status") or {}).get("phase", "Pending")
+            text = Text(f"pvc/{key}  ")
+            text.append(phase, None if phase == "Bound" else pending)
+            size = ((claim.get("status") or {}).get("capacity") or {}).get("storage")
+            volume = (claim.get("spec") or {}).get("volumeName")
+            if volume:
+                text.append(f"  {size or ''} → {volume}", Style(dim=True))
+            entries.append((text, f"persistentvolumeclaims/{key}"))
         services = objects["services"]
         for key, ing in sorted(objects["ingresses"].items()):
             ns = ing["metadata"].get("namespace", "default")
@@ -124,6 +133,16 @@ class WorkloadList(OptionList):
             return None
         resource, ns, name = self.selected.split("/")[:3]
         return resource, ns, name
+
+
+def _progress(resource: str, obj: dict) -> tuple[int, int, str]:
+    """What a workload line counts: ready replicas (pods for a DaemonSet), or a Job's completions."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if resource == "daemonsets":
+        return status.get("numberReady", 0) or 0, status.get("desiredNumberScheduled", 0) or 0, "ready"
+    if resource == "jobs":
+        return status.get("succeeded", 0) or 0, spec.get("completions") or 1, "complete"
+    return status.get("readyReplicas", 0) or 0, spec.get("replicas", 1), "ready"
 
 
 def _fit(text: Text, width: int) -> Text:
