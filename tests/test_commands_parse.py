@@ -36,6 +36,8 @@ from kubetui.tui import commands as c
     ("traffic http://web.example.com/ --rate 50", c.Traffic("http://web.example.com/", 50, "web.example.com")),
     ("traffic web:80 --name inside", c.Traffic("web:80", 10, "inside")),
     ("traffic stop inside", c.Traffic("", name="inside", stop=True)),
+    ("exec web-1 -- write /data/note hello world", c.Exec("web-1", ("write", "/data/note", "hello", "world"))),
+    ("exec db -n prod -c main -- cat /x", c.Exec("db", ("cat", "/x"), "prod", "main")),
     ("proxy node/worker-2", c.Proxy("worker-2")),
     ("load node-failure", c.Load("node-failure")),
     ("load 'my scenarios/x.yaml'", c.Load("my scenarios/x.yaml")),

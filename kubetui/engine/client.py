@@ -64,6 +64,8 @@ class Client(Protocol):
     def traffic_start(self, name: str, target: str, rate: int = 10): ...
     def traffic_stop(self, name: str) -> None: ...
     def traffic_streams(self) -> list: ...
+    def exec(self, pod: str, argv: list[str], namespace: str | None = None, container: str | None = None) -> str: ...
+    def volume_files(self, pod: str, volume: str, namespace: str | None = None) -> dict[str, str]: ...
 
 
 class LocalClient:
@@ -173,6 +175,22 @@ class LocalClient:
         if not node or node not in self.cluster.machines:
             raise errors.bad_request(f'pod "{pod}" is not running on a node')
         return self.cluster.machines[node].kubelet.logs(obj["metadata"]["namespace"], pod, container)
+
+    def exec(self, pod, argv, namespace=None, container=None):
+        """`kubectl exec POD -- CMD`: the simulated shell's write/cat/ls/rm on the container's files."""
+        ns = namespace or self.namespace
+        self._authorize("create", "pods", ns, pod, "exec")
+        obj = self.api.get("pods", pod, ns)
+        node = obj["spec"].get("nodeName")
+        if not node or node not in self.cluster.machines or not self.cluster.machines[node].powered:
+            raise errors.bad_request(f'pod "{pod}" is not running on a reachable node')
+        name, container_id = self.cluster.machines[node].kubelet.running_container(ns, pod, container)
+        return self.cluster.files.exec(obj, name, container_id, list(argv))
+
+    def volume_files(self, pod, volume, namespace=None):
+        """The files in one of a pod's volumes."""
+        obj = self.get("pods", pod, namespace)
+        return self.cluster.files.files(obj, volume)
 
     def cordon(self, node, unschedulable=True):
         self._authorize("patch", "nodes", None, node)

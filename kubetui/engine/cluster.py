@@ -10,6 +10,7 @@ from .api import errors, kinds, rbac
 from .api.server import AdmissionConfig, APIServer
 from .clock import Clock
 from .dns import ClusterDNS
+from .files import FileSystems
 from .traffic import TrafficGenerator
 from .context import Context
 from .controllers.daemonset import DaemonSetController
@@ -101,6 +102,7 @@ class Cluster:
         self.informers = InformerFactory(self.api)
         self.dns = ClusterDNS(self.informers)
         self.traffic = TrafficGenerator(self)
+        self.files = FileSystems(self.api, self.clock)
         self.ctx = Context(self.api, self.clock, self.informers, self.rng, self.profile)
         self._bootstrap()
         self.controllers = {cls.name: cls(self.ctx) for cls in controllers}

@@ -48,7 +48,7 @@ HELP_NOTES = """Panes: nodes (enter expands a node to its pods), workloads & ser
 The selected thing is the cursor line of the focused pane (or of the pane focused last).
 Pod list: click a column title to sort by it; `/` then `-l app=web` filters by labels.
 `:` opens the command line (kubectl-like: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo,
-proxy, traffic, load, speed, theme, quit); tab completes commands, resources and names; up/down walk the history.
+proxy, traffic, exec, load, speed, theme, quit); tab completes commands, resources and names; up/down walk the history.
 Screens: 2 network map, 3 etcd browser, 4 YAML editor, 5 events timeline; 1 comes back here."""
 
 
@@ -635,6 +635,9 @@ class KubetuiApp(App):
         if isinstance(command, cmd.Proxy):
             self._require_node(command.node)
             return self._later(self._screen("proxy").ProxyScreen(self.client, command.node))
+        if isinstance(command, cmd.Exec):
+            output = self.client.exec(command.pod, list(command.argv), command.namespace, command.container)
+            return self._say(output.rstrip() or f"exec {' '.join(command.argv)}: done", f"exec {command.pod}")
         if isinstance(command, cmd.Traffic):
             if command.stop:
                 self.client.traffic_stop(command.name)

@@ -106,6 +106,14 @@ class Proxy:
 
 
 @dataclass(frozen=True)
+class Exec:
+    pod: str
+    argv: tuple[str, ...]
+    namespace: str = "default"
+    container: str | None = None
+
+
+@dataclass(frozen=True)
 class Traffic:
     target: str          # a URL or a Service; empty when stopping
     rate: int = 10
@@ -113,8 +121,8 @@ class Traffic:
     stop: bool = False
 
 
-Command = (Get | Describe | Scale | Delete | Apply | Kill | Cordon | Drain | RolloutUndo | Proxy | Traffic | Load | Speed
-           | Theme | Quit)
+Command = (Get | Describe | Scale | Delete | Apply | Kill | Cordon | Drain | RolloutUndo | Proxy | Traffic | Exec | Load
+           | Speed | Theme | Quit)
 
 DEFAULT_NAMESPACE = "default"
 USAGE = {
@@ -130,6 +138,7 @@ USAGE = {
     "rollout": "rollout undo deployment/NAME [-n NS] [--to-revision=N] [--no-confirm]",
     "proxy": "proxy NODE   (the Service rules kube-proxy programs there)",
     "traffic": "traffic URL|SERVICE[:PORT] [--rate N] [--name NAME] | traffic stop NAME",
+    "exec": "exec POD [-n NS] [-c CONTAINER] -- write PATH TEXT | cat PATH | ls [PATH] | rm PATH",
     "load": "load SCENARIO   (a bundled scenario name or a file)",
     "speed": f"speed X   ({MIN_SPEED:g} to {MAX_SPEED:g})",
     "theme": "theme NAME",
@@ -158,6 +167,7 @@ FLAGS: dict[str, dict[str, tuple[str, bool]]] = {
     "rollout": {**_NS, **_NO_CONFIRM, "--to-revision": ("to_revision", True)},
     "proxy": {},
     "traffic": {"--rate": ("rate", True), "--name": ("name", True)},
+    "exec": {**_NS, "-c": ("container", True), "--container": ("container", True)},
     "load": {},
     "speed": {},
     "theme": {},
@@ -196,6 +206,9 @@ def _split_flags(command: str, words: list[str]) -> tuple[list[str], dict[str, s
     while i < len(words):
         word = words[i]
         i += 1
+        if word == "--":  # kubectl's end of flags: the rest is the command to run
+            flags["command"] = words[i:]
+            break
         if not word.startswith("-") or word == "-" or _is_number(word):
             args.append(word)
             continue
@@ -370,6 +383,14 @@ def _proxy(args, flags) -> Proxy:
     return Proxy(_node(args, "proxy"))
 
 
+def _exec(args, flags) -> Exec:
+    pod = _one(args, "exec", "a pod name")
+    argv = tuple(flags.get("command") or ())
+    if not argv:
+        raise CommandError("exec needs a command after --")
+    return Exec(pod, argv, str(flags.get("namespace") or DEFAULT_NAMESPACE), flags.get("container") or None)
+
+
 def _traffic(args, flags) -> Traffic:
     if args[:1] == ["stop"]:
         return Traffic("", name=_one(args[1:], "traffic stop", "the name of a stream"), stop=True)
@@ -429,7 +450,7 @@ def _quit(args, flags) -> Quit:
 
 
 _PARSERS = {"get": _get, "describe": _describe, "scale": _scale, "delete": _delete, "apply": _apply, "kill": _kill,
-            "cordon": _cordon, "uncordon": _uncordon, "drain": _drain, "rollout": _rollout, "proxy": _proxy, "traffic": _traffic,
+            "cordon": _cordon, "uncordon": _uncordon, "drain": _drain, "rollout": _rollout, "proxy": _proxy, "traffic": _traffic, "exec": _exec,
             "load": _load,
             "speed": _speed, "theme": _theme, "quit": _quit}
 

@@ -38,8 +38,8 @@ _SPEC = [
     ("slower", "less_than_sign", "slower", "Slower", "Halve the speed", False),
     ("filter", "slash", "filter", "Filter", "Filter pods: text, or -l SELECTOR", True),
     ("command-mode", "colon", "command_mode", "Command",
-     "Command line: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo, proxy, traffic, load, "
-     "speed, theme, quit (tab completes, up/down history)", True),
+     "Command line: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo, proxy, traffic, exec, "
+     "load, speed, theme, quit (tab completes, up/down history)", True),
     ("sort", "o", "sort", "Sort", "Sort pods by the next column", False),
     ("sort-reverse", "O", "sort_reverse", "Reverse", "Reverse the pod sort order", False),
     ("next-pane", "tab", "focus_pane(1)", "Next pane", "Move to the next pane: nodes → pods → events → workloads",

@@ -241,3 +241,17 @@ async def test_traffic_command_starts_a_stream_shows_the_network_and_stops(make_
         assert app.client.traffic_streams() == []
         await type_command(pilot, "traffic stop nothing")
         assert "not found" in line(app).hint
+
+
+@pytest.mark.asyncio
+async def test_exec_writes_and_reads_a_file_in_a_pod(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pod = app.client.list("pods", "default")[0]["metadata"]["name"]
+        await type_command(pilot, f"exec {pod} -- write /tmp/note hello")
+        await type_command(pilot, f"exec {pod} -- cat /tmp/note")
+        await pilot.pause()
+        assert any(n.message == "hello" for n in app._notifications)
+        await type_command(pilot, f"exec {pod} -- cat /nope")
+        assert "No such file or directory" in line(app).hint

@@ -298,6 +298,16 @@ class Kubelet:
         lines = cs.current.logs
         return "".join(line + "\n" for line in lines)
 
+    def running_container(self, namespace: str, pod: str, container: str | None) -> tuple[str, str]:
+        """(name, id) of the pod's running container, for `kubectl exec`."""
+        w = self._workers.get(f"{namespace}/{pod}")
+        if w is None or w.done:
+            raise errors.bad_request(f'pod "{pod}" is not running on node "{self.node_name}"')
+        cs = self._pick_container(w, pod, container)
+        if cs.current is None or cs.current.state != RUNNING:
+            raise errors.bad_request(f"unable to upgrade connection: container not found (\"{cs.name}\")")
+        return cs.name, cs.current.id
+
     def serving(self, pod: str | None, namespace: str) -> bool:
         """Whether the pod's application answers a connection: one of its app containers is running."""
         w = self._workers.get(f"{namespace}/{pod}")
