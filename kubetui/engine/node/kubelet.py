@@ -449,6 +449,7 @@ class Kubelet:
             "images": self._node_images(),
             "nodeInfo": {"architecture": "amd64", "bootID": self.boot_id, "containerRuntimeVersion": RUNTIME_VERSION,
                          "kernelVersion": KERNEL_VERSION, "kubeletVersion": KUBELET_VERSION,
+                         "kubeProxyVersion": "",  # deprecated, no longer filled, still serialized
                          "machineID": self.machine_id, "operatingSystem": "linux", "osImage": OS_IMAGE,
                          "systemUUID": self.system_uuid},
         }
