@@ -578,3 +578,20 @@ def test_kubectl_get_columns_for_claims_volumes_and_classes():
     assert row[:2] == ["data", "Bound"] and volume.startswith("pvc-") and row[3:6] == ["1Gi", "RWO", "standard"]
     header, row = get("persistentvolumes")
     assert row[:7] == [volume, "1Gi", "RWO", "Delete", "Bound", "default/data", "standard"]
+
+
+def test_describe_claim_shows_its_volume_and_users():
+    from kubetui.engine.client import LocalClient
+    from kubetui.tui.describe_text import describe
+
+    client = LocalClient(Cluster(nodes=[NodeConfig("n1")], profile="fast", seed=1))
+    client.create(pvc("data", "1Gi"))
+    client.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db"},
+                   "spec": {"containers": [{"name": "db", "image": "postgres:16"}],
+                            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}})
+    client.advance(20)
+    text = describe(client, "persistentvolumeclaims", "data", "default")
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith(" "))
+    assert fields["Status"].strip() == "Bound" and fields["StorageClass"].strip() == "standard"
+    assert fields["Volume"].strip().startswith("pvc-") and fields["Capacity"].strip() == "1Gi"
+    assert fields["Access Modes"].strip() == "RWO" and fields["Used By"].strip() == "db"

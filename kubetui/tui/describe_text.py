@@ -538,6 +538,25 @@ def describe_resource_quota(quota: dict, events: list[dict], now: float) -> str:
     return w.text()
 
 
+def describe_claim(claim: dict, pods: list[dict], events: list[dict], now: float) -> str:
+    """kubectl describe pvc: class, status, volume, capacity, access modes and the pods using it."""
+    w = Writer()
+    meta, spec, status = claim["metadata"], claim.get("spec") or {}, claim.get("status") or {}
+    users = sorted(p["metadata"]["name"] for p in pods
+                   if any((v.get("persistentVolumeClaim") or {}).get("claimName") == meta["name"]
+                          for v in p["spec"].get("volumes") or ()))
+    w.fields(_meta_fields(claim) + [
+        ("StorageClass", spec.get("storageClassName") or ""), ("Status", status.get("phase", "")),
+        ("Volume", spec.get("volumeName") or ""), ("Labels", key_values(meta.get("labels"))),
+        ("Annotations", annotations(meta.get("annotations"))), ("Finalizers", f"[{' '.join(meta.get('finalizers') or ())}]"),
+        ("Capacity", (status.get("capacity") or {}).get("storage", "")),
+        ("Access Modes", ",".join({"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX",
+                                   "ReadWriteOncePod": "RWOP"}.get(m, m) for m in status.get("accessModes") or ())),
+        ("VolumeMode", spec.get("volumeMode", "Filesystem")), ("Used By", users or [NONE])])
+    events_section(w, events, now)
+    return w.text()
+
+
 def _match_labels(obj: dict) -> str | None:
     """A label selector string narrowing a list to the candidates of `obj`'s selector (owners are checked after)."""
     selector = (obj.get("spec") or {}).get("selector") or {}
@@ -592,4 +611,6 @@ def describe(client, resource: str, name: str, namespace: str | None) -> str:
         return describe_service(obj, endpoints, events, now)
     if kind.plural == "resourcequotas":
         return describe_resource_quota(obj, events, now)
+    if kind.plural == "persistentvolumeclaims":
+        return describe_claim(obj, client.list("pods", ns), events, now)
     return describe_generic(obj, events, now)
