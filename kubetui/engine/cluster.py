@@ -32,6 +32,7 @@ from .controllers.replicationcontroller import ReplicationControllerController
 from .controllers.resourcequota import ResourceQuotaController
 from .controllers.service import ServiceController
 from .controllers.serviceaccount import ServiceAccountController
+from .controllers.statefulset import StatefulSetController
 from .controllers.tainteviction import TaintEvictionController
 from .controllers.ttlafterfinished import TTLAfterFinishedController
 from .informer import InformerFactory
@@ -56,7 +57,7 @@ CONTROLLERS = (
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
     ServiceController, ResourceQuotaController, IngressController,
     PersistentVolumeController, PVCProtectionController, PVProtectionController, HostPathProvisioner,
-    JobController, TTLAfterFinishedController, DaemonSetController,
+    JobController, TTLAfterFinishedController, DaemonSetController, StatefulSetController,
 )
 
 

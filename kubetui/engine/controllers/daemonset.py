@@ -7,12 +7,12 @@ from ..api.errors import ApiError
 from ..api.selectors import LabelSelector
 from ..api.server import DAEMONSET_TEMPLATE_GENERATION
 from ..objects import controller_ref, is_pod_ready, key_of, owner_reference
-from . import podcontrol, refmanager
+from . import history, podcontrol, refmanager
 from .base import Controller
+from .history import CONTROLLER_REVISION_HASH
 from .deployment import scaled_value
 from .tainteviction import tolerates
 
-CONTROLLER_REVISION_HASH = "controller-revision-hash"  # apps/v1 DefaultDaemonSetUniqueLabelKey
 TEMPLATE_GENERATION_LABEL = "pod-template-generation"  # apps/v1 DaemonSetTemplateGenerationKey
 NODE_NAME_FIELD = "metadata.name"                      # the node field a DaemonSet pod's affinity names
 # kube-controller-manager hands the controller flowcontrol.NewBackOff(1s, 15m) for failed pods.
@@ -108,11 +108,6 @@ def is_pod_updated(pod: dict, template_hash: str, generation: int | None) -> boo
     if generation is not None and labels.get(TEMPLATE_GENERATION_LABEL) == str(generation):
         return True
     return bool(template_hash) and labels.get(CONTROLLER_REVISION_HASH) == template_hash
-
-
-def revision_data(ds: dict) -> dict:
-    """getPatch: what a ControllerRevision records, a patch that puts the pod template back."""
-    return {"spec": {"template": {**ds["spec"]["template"], "$patch": "replace"}}}
 
 
 def _rolling(ds: dict) -> dict | None:
@@ -719,108 +714,14 @@ class DaemonSetController(Controller):
 
     # -- history (ControllerRevisions) -------------------------------------------------------
 
-    def _claim_revisions(self, ds: dict, selector: LabelSelector) -> list[dict]:
-        revisions = self.revisions
-        candidates = sorted(revisions.index_keys("controller", ds["metadata"]["uid"]))
-        candidates += sorted(revisions.index_keys(refmanager.ORPHAN_INDEX, ds["metadata"]["namespace"]))
-        claimed = []
-        for rev_key in candidates:
-            rev = revisions.get(rev_key)
-            if rev is not None and refmanager.claim(self.api, "controllerrevisions", ds, selector, rev):
-                claimed.append(rev_key)
-        return [r for r in map(revisions.get, claimed) if r is not None]  # as adopted
-
     def _construct_history(self, ds: dict, selector: LabelSelector) -> tuple[dict, list[dict]]:
-        """constructHistory: the revision matching the current template (created when missing, its
-        revision number raised above every other) and the older ones."""
-        namespace = ds["metadata"]["namespace"]
-        data = revision_data(ds)
-        current: list[dict] = []
-        old: list[dict] = []
-        for rev in self._claim_revisions(ds, selector):
-            labels = rev["metadata"].get("labels") or {}
-            if CONTROLLER_REVISION_HASH not in labels:
-                # name, not a fresh hash: a revision's name never collides with another's
-                labels = {**labels, CONTROLLER_REVISION_HASH: rev["metadata"]["name"]}
-                rev = self.api.update("controllerrevisions", {**rev, "metadata": {**rev["metadata"], "labels": labels}},
-                                      namespace, field_validation="Ignore")
-            (current if rev.get("data") == data else old).append(rev)
-        next_revision = max((r.get("revision", 0) for r in old), default=0) + 1
-        if not current:
-            return self._snapshot(ds, data, next_revision), old
-        cur = self._dedup_current(ds, current)
-        if cur.get("revision", 0) < next_revision:
-            cur = self.api.update("controllerrevisions", {**cur, "revision": next_revision}, namespace,
-                                  field_validation="Ignore")
-        return cur, old
-
-    def _dedup_current(self, ds: dict, current: list[dict]) -> dict:
-        """dedupCurHistories: keep the highest revision among identical ones, move pods onto its hash."""
-        keep = current[0]
-        for rev in current:
-            if rev.get("revision", 0) >= keep.get("revision", 0):
-                keep = rev
-        if len(current) == 1:
-            return keep
-        namespace = ds["metadata"]["namespace"]
-        keep_hash = (keep["metadata"].get("labels") or {}).get(CONTROLLER_REVISION_HASH)
-        for pod in self._daemon_pods(ds):
-            if (pod["metadata"].get("labels") or {}).get(CONTROLLER_REVISION_HASH) != keep_hash:
-                self.api.patch("pods", pod["metadata"]["name"], {"metadata": {"labels": {CONTROLLER_REVISION_HASH: keep_hash}}},
-                               "merge", namespace, field_validation="Ignore")
-        for rev in current:
-            if rev is not keep:
-                self.api.delete("controllerrevisions", rev["metadata"]["name"], namespace)
-        return keep
-
-    def _snapshot(self, ds: dict, data: dict, revision: int) -> dict:
-        """snapshot: a ControllerRevision `<daemonset>-<hash>` of the template. A name taken by a
-        different template is a hash collision: bump status.collisionCount and retry."""
-        meta, spec = ds["metadata"], ds["spec"]
-        collisions = (ds.get("status") or {}).get("collisionCount")
-        template_hash = podcontrol.compute_hash(spec["template"], collisions)
-        name = f"{meta['name']}-{template_hash}"
-        labels = {**((spec["template"].get("metadata") or {}).get("labels") or {}), CONTROLLER_REVISION_HASH: template_hash}
-        rev_meta = {"name": name, "namespace": meta["namespace"], "labels": labels,
-                    "ownerReferences": [owner_reference(ds)]}
-        if meta.get("annotations"):
-            rev_meta["annotations"] = meta["annotations"]
-        history = {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": rev_meta, "data": data,
-                   "revision": revision}
-        try:
-            return self.api.create("controllerrevisions", history, meta["namespace"], field_validation="Ignore")
-        except ApiError as exc:
-            if exc.reason != "AlreadyExists":
-                raise
-            existing = self.api.get("controllerrevisions", name, meta["namespace"])
-            if existing.get("data") == data:
-                return existing
-            fresh = self.api.get("daemonsets", meta["name"], meta["namespace"])
-            status = fresh.get("status") or {}
-            if status.get("collisionCount") == collisions:
-                self.api.update_status("daemonsets", {**fresh, "status": {**status,
-                                                                          "collisionCount": (collisions or 0) + 1}})
-            raise
+        return history.construct_history(self.api, self.revisions, ds, "daemonsets", selector,
+                                         lambda: self._daemon_pods(ds))
 
     def _cleanup_history(self, ds: dict, old: list[dict]) -> None:
-        """cleanupHistory: beyond revisionHistoryLimit, delete the oldest revisions no pod still uses."""
-        limit = ds["spec"].get("revisionHistoryLimit")
-        surplus = len(old) - (10 if limit is None else limit)
-        if surplus <= 0:
-            return
         live = {(p["metadata"].get("labels") or {}).get(CONTROLLER_REVISION_HASH)
                 for pods in self._pods_by_node(ds, include_deleted_terminal=True).values() for p in pods}
-        for rev in sorted(old, key=lambda r: r.get("revision", 0)):
-            if surplus <= 0:
-                break
-            if (rev["metadata"].get("labels") or {}).get(CONTROLLER_REVISION_HASH) in live:
-                continue
-            try:
-                self.api.delete("controllerrevisions", rev["metadata"]["name"], rev["metadata"]["namespace"])
-            except ApiError as exc:
-                if exc.code != 404:
-                    raise
-            surplus -= 1
+        history.cleanup_history(self.api, ds, old, live)
 
     # -- status ------------------------------------------------------------------------------
 
