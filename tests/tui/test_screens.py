@@ -413,3 +413,22 @@ async def test_network_screen_shows_traffic_with_failures_after_a_node_dies(clie
         await pilot.pause()
         text = text_of(screen, "#network-map")
         assert "last second: " in text and "× timeout (worker-1 is down)" in text
+
+
+@pytest.mark.asyncio
+async def test_network_screen_shows_stateful_pods_stable_dns_names(client):
+    client.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
+                  "spec": {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 5432}]}})
+    client.apply({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+                  "spec": {"serviceName": "db", "replicas": 2, "selector": {"matchLabels": {"app": "db"}},
+                           "template": {"metadata": {"labels": {"app": "db"}},
+                                        "spec": {"containers": [{"name": "db", "image": "postgres:16",
+                                                                 "ports": [{"containerPort": 5432}]}]}}}})
+    client.advance(30)
+    screen = NetworkScreen(client)
+    async with Host(screen).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = text_of(screen, "#network-map")
+        assert "DNS db.default.svc.cluster.local → each ready pod's IP (headless)" in text
+        assert "→ pod db-0 on worker-" in text and "DNS db-0.db.default.svc.cluster.local" in text
+        assert "DNS db-1.db.default.svc.cluster.local" in text

@@ -84,6 +84,8 @@ def service_lines(svc: dict, endpoints: dict | None, indent: int) -> list[Line]:
             target = f"{ref.get('kind', '').lower()} {ref['name']}" if ref.get("name") else ""
             node = f" on {address['nodeName']}" if address.get("nodeName") else ""
             where = f"  → {target}{node}" if target or node else ""
+            if address.get("hostname"):  # a StatefulSet pod's stable name through its headless Service
+                where += f"  DNS {address['hostname']}.{dns}"
             lines.append([pad + "    ", (mark, style), f" {address['ip']}:{ports}", (where, DIM)])
     if len(ready) + len(not_ready) > shown:
         lines.append([pad + "    ", (f"… {len(ready) + len(not_ready) - shown} more addresses", DIM)])
