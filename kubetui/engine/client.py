@@ -64,6 +64,8 @@ class Client(Protocol):
     def traffic_start(self, name: str, target: str, rate: int = 10): ...
     def traffic_stop(self, name: str) -> None: ...
     def traffic_streams(self) -> list: ...
+    def top_pods(self, namespace: str | None = None) -> list[list[str]]: ...
+    def top_nodes(self) -> list[list[str]]: ...
 
 
 class LocalClient:
@@ -255,6 +257,14 @@ class LocalClient:
 
     def traffic_streams(self):
         return [self.cluster.traffic.streams[n] for n in sorted(self.cluster.traffic.streams)]
+
+    def top_pods(self, namespace=None):
+        """`kubectl top pods`: rows (header first) from the metrics server's latest scrape."""
+        return self.cluster.metrics.top_pods(namespace or self.namespace)
+
+    def top_nodes(self):
+        """`kubectl top nodes`: rows (header first) from the metrics server's latest scrape."""
+        return self.cluster.metrics.top_nodes()
 
     def ingress_route(self, host, path="/"):
         """Where the ingress controller sends `http://host/path`: a Route, or None for its 404."""

@@ -16,6 +16,7 @@ from .controllers.daemonset import DaemonSetController
 from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
 from .controllers.garbagecollector import GarbageCollector
+from .controllers.horizontalpodautoscaler import HorizontalPodAutoscalerController
 from .controllers.ingress import IngressController
 from .controllers.job import JobController
 from .controllers.namespace import NamespaceController
@@ -35,6 +36,7 @@ from .controllers.tainteviction import TaintEvictionController
 from .controllers.ttlafterfinished import TTLAfterFinishedController
 from .informer import InformerFactory
 from .leaderelection import LeaderElector
+from .metrics import MetricsServer
 from .node.machine import Machine
 from .profiles import Profile, get_profile
 from .scheduler.scheduler import Scheduler
@@ -55,7 +57,7 @@ CONTROLLERS = (
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
     ServiceController, ResourceQuotaController, IngressController,
     PersistentVolumeController, PVCProtectionController, PVProtectionController, HostPathProvisioner,
-    JobController, TTLAfterFinishedController, DaemonSetController,
+    JobController, TTLAfterFinishedController, DaemonSetController, HorizontalPodAutoscalerController,
 )
 
 
@@ -102,6 +104,7 @@ class Cluster:
         self.dns = ClusterDNS(self.informers)
         self.traffic = TrafficGenerator(self)
         self.ctx = Context(self.api, self.clock, self.informers, self.rng, self.profile)
+        self.metrics = self.ctx.metrics = MetricsServer(self)
         self._bootstrap()
         self.controllers = {cls.name: cls(self.ctx) for cls in controllers}
         self.scheduler = Scheduler(self.ctx)
