@@ -121,6 +121,25 @@ def service_external_ip(svc: dict) -> str:
     return "<pending>" if stype == "LoadBalancer" else "<none>"
 
 
+def hpa_targets(hpa: dict) -> str:
+    """kubectl's TARGETS column for Resource metrics: `cpu: 45%/50%`, `<unknown>` until the controller has a value."""
+    current = (hpa.get("status") or {}).get("currentMetrics") or []
+    parts = []
+    for i, metric in enumerate(hpa["spec"].get("metrics") or ()):
+        if metric.get("type") != "Resource":
+            parts.append("<unknown>/<unknown>")
+            continue
+        resource = metric.get("resource") or {}
+        target = resource.get("target") or {}
+        have = ((current[i].get("resource") or {}).get("current") or {}) if i < len(current) else {}
+        if target.get("type") == "Utilization":
+            now = f"{have['averageUtilization']}%" if have.get("averageUtilization") is not None else "<unknown>"
+            parts.append(f"{resource.get('name')}: {now}/{target.get('averageUtilization')}%")
+        else:
+            parts.append(f"{resource.get('name')}: {have.get('averageValue', '<unknown>')}/{target.get('averageValue')}")
+    return ", ".join(parts) or "<none>"
+
+
 Row = Callable[[dict, float], list[str]]
 
 COLUMNS: dict[str, tuple[list[str], Row]] = {
@@ -144,6 +163,11 @@ COLUMNS: dict[str, tuple[list[str], Row]] = {
                    lambda o, now: [str(_st(o, k)) for k in ("desiredNumberScheduled", "currentNumberScheduled",
                                                              "numberReady", "updatedNumberScheduled",
                                                              "numberAvailable")] + [age(o, now)]),
+    "horizontalpodautoscalers": (["REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"],
+                                 lambda o, now: [f"{o['spec']['scaleTargetRef'].get('kind')}/{o['spec']['scaleTargetRef'].get('name')}",
+                                                 hpa_targets(o), str(o["spec"].get("minReplicas", 1)),
+                                                 str(o["spec"].get("maxReplicas", "")), str(_st(o, "currentReplicas")),
+                                                 age(o, now)]),
     "jobs": (["STATUS", "COMPLETIONS", "DURATION", "AGE"],
              lambda o, now: [_job_status(o), _job_completions(o), _job_duration(o, now), age(o, now)]),
     "nodes": (["STATUS", "ROLES", "AGE", "VERSION"],

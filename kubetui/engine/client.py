@@ -66,6 +66,8 @@ class Client(Protocol):
     def traffic_streams(self) -> list: ...
     def exec(self, pod: str, argv: list[str], namespace: str | None = None, container: str | None = None) -> str: ...
     def volume_files(self, pod: str, volume: str, namespace: str | None = None) -> dict[str, str]: ...
+    def top_pods(self, namespace: str | None = None) -> list[list[str]]: ...
+    def top_nodes(self) -> list[list[str]]: ...
 
 
 class LocalClient:
@@ -308,6 +310,14 @@ class LocalClient:
 
     def traffic_streams(self):
         return [self.cluster.traffic.streams[n] for n in sorted(self.cluster.traffic.streams)]
+
+    def top_pods(self, namespace=None):
+        """`kubectl top pods`: rows (header first) from the metrics server's latest scrape."""
+        return self.cluster.metrics.top_pods(namespace or self.namespace)
+
+    def top_nodes(self):
+        """`kubectl top nodes`: rows (header first) from the metrics server's latest scrape."""
+        return self.cluster.metrics.top_nodes()
 
     def ingress_route(self, host, path="/"):
         """Where the ingress controller sends `http://host/path`: a Route, or None for its 404."""

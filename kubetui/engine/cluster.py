@@ -17,6 +17,7 @@ from .controllers.daemonset import DaemonSetController
 from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
 from .controllers.garbagecollector import GarbageCollector
+from .controllers.horizontalpodautoscaler import HorizontalPodAutoscalerController
 from .controllers.ingress import IngressController
 from .controllers.job import JobController
 from .controllers.namespace import NamespaceController
@@ -37,6 +38,7 @@ from .controllers.tainteviction import TaintEvictionController
 from .controllers.ttlafterfinished import TTLAfterFinishedController
 from .informer import InformerFactory
 from .leaderelection import LeaderElector
+from .metrics import MetricsServer
 from .node.machine import Machine
 from .profiles import Profile, get_profile
 from .scheduler.scheduler import Scheduler
@@ -58,6 +60,7 @@ CONTROLLERS = (
     ServiceController, ResourceQuotaController, IngressController,
     PersistentVolumeController, PVCProtectionController, PVProtectionController, HostPathProvisioner,
     JobController, TTLAfterFinishedController, DaemonSetController, StatefulSetController,
+    HorizontalPodAutoscalerController,
 )
 
 
@@ -105,6 +108,7 @@ class Cluster:
         self.traffic = TrafficGenerator(self)
         self.files = FileSystems(self.api, self.clock)
         self.ctx = Context(self.api, self.clock, self.informers, self.rng, self.profile)
+        self.metrics = self.ctx.metrics = MetricsServer(self)
         self._bootstrap()
         self.controllers = {cls.name: cls(self.ctx) for cls in controllers}
         self.scheduler = Scheduler(self.ctx)

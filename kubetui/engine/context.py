@@ -18,6 +18,7 @@ class Context:
     informers: InformerFactory
     rng: random.Random
     profile: Profile
+    metrics: object = None  # the MetricsServer, once the cluster has one
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (component, key, message), newest last
 
     def record_error(self, component: str, key: str, exc: Exception) -> None:

@@ -32,6 +32,11 @@ class Profile:
     # kube-apiserver
     compaction_interval: float = 300.0
     resource_quota_sync_period: float = 300.0     # --resource-quota-sync-period
+    hpa_sync_period: float = 15.0                 # --horizontal-pod-autoscaler-sync-period
+    hpa_cpu_initialization_period: float = 300.0  # --horizontal-pod-autoscaler-cpu-initialization-period
+    hpa_initial_readiness_delay: float = 30.0     # --horizontal-pod-autoscaler-initial-readiness-delay
+    # metrics-server
+    metric_resolution: float = 15.0               # --metric-resolution
     load_balancer_provision_seconds: float = 5.0  # the simulated cloud takes this long to create a load balancer
     volume_provision_seconds: float = 4.0         # the simulated storage backend takes this long to create or delete a volume
 

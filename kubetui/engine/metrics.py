@@ -1,0 +1,148 @@
+"""A metrics-server: scrapes every running container's simulated usage each metric resolution (metrics.k8s.io)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .clock import parse_rfc3339, rfc3339
+from .node.usage import container_cpu_millis, container_memory_bytes
+from .quantity import cpu_millis, format_cpu, to_bytes
+
+# What the kubelet, the runtime and the system daemons use on every powered machine.
+NODE_OVERHEAD_CPU_MILLIS = 50
+NODE_OVERHEAD_MEMORY_BYTES = 400 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PodSample:
+    """One scrape of one pod: per-container usage, when it was taken and over which window."""
+
+    namespace: str
+    name: str
+    node: str
+    timestamp: float
+    window: float
+    containers: tuple[tuple[str, int, int], ...]  # (name, cpu millis, memory bytes)
+
+    @property
+    def cpu_millis(self) -> int:
+        return sum(c[1] for c in self.containers)
+
+    @property
+    def memory_bytes(self) -> int:
+        return sum(c[2] for c in self.containers)
+
+
+class MetricsServer:
+    """Like metrics-server: every `metric_resolution` seconds it asks each reachable kubelet for the usage of
+    its running containers (averaged over the window just past) and keeps only that latest scrape. A pod
+    appears once all its containers run; pods on powered-off machines have no metrics."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.clock = cluster.clock
+        self.window = cluster.profile.metric_resolution
+        self.pods = cluster.informers.informer("pods")
+        self.nodes = cluster.informers.informer("nodes")
+        self.samples: dict[str, PodSample] = {}  # namespace/name -> latest scrape
+        self.node_samples: dict[str, tuple[float, int, int]] = {}  # node -> (timestamp, cpu millis, memory bytes)
+        self.clock.call_later(self.window, self._scrape, daemon=True)
+
+    def _scrape(self) -> None:
+        now = self.clock.now
+        served = self._requests_per_second(now)
+        samples: dict[str, PodSample] = {}
+        for pod in self.pods.list():
+            sample = self._sample(pod, now, served.get(pod["metadata"]["name"], 0.0))
+            if sample is not None:
+                samples[f"{sample.namespace}/{sample.name}"] = sample
+        self.samples = samples
+        nodes: dict[str, tuple[float, int, int]] = {}
+        for name, machine in sorted(self.cluster.machines.items()):
+            if machine.powered:
+                nodes[name] = (now, NODE_OVERHEAD_CPU_MILLIS, NODE_OVERHEAD_MEMORY_BYTES)
+        for sample in samples.values():
+            if sample.node in nodes:
+                ts, cpu, mem = nodes[sample.node]
+                nodes[sample.node] = (ts, cpu + sample.cpu_millis, mem + sample.memory_bytes)
+        self.node_samples = nodes
+        self.clock.call_later(self.window, self._scrape, daemon=True)
+
+    def _requests_per_second(self, now: float) -> dict[str, float]:
+        """Requests each pod (by name) answered per second over the window just past, all streams together."""
+        totals: dict[str, int] = {}
+        for stream in self.cluster.traffic.streams.values():
+            for second in reversed(stream.history):
+                if second.at <= now - self.window:
+                    break
+                for pod, n in second.pods.items():
+                    totals[pod] = totals.get(pod, 0) + n
+        return {pod: n / self.window for pod, n in totals.items()}
+
+    def _sample(self, pod: dict, now: float, rps: float) -> PodSample | None:
+        meta, status = pod["metadata"], pod.get("status") or {}
+        node = pod["spec"].get("nodeName")
+        machine = self.cluster.machines.get(node or "")
+        if machine is None or not machine.powered or status.get("phase") != "Running":
+            return None
+        started = {cs["name"]: ((cs.get("state") or {}).get("running") or {}).get("startedAt")
+                   for cs in status.get("containerStatuses") or ()}
+        containers = []
+        for c in pod["spec"].get("containers") or ():
+            if not started.get(c["name"]):
+                return None
+            running_for = max(0.0, now - parse_rfc3339(started[c["name"]]))
+            containers.append((c["name"], container_cpu_millis(pod, c["name"], running_for, rps),
+                               container_memory_bytes(pod, c["name"], running_for)))
+        return PodSample(meta["namespace"], meta["name"], node, now, self.window, tuple(containers))
+
+    # -- the resource metrics API ----------------------------------------------------------
+
+    def pod_samples(self, namespace: str) -> dict[str, PodSample]:
+        """The latest scrape of the namespace's pods, by pod name (what the HPA's metrics client lists)."""
+        prefix = f"{namespace}/"
+        return {s.name: s for key, s in self.samples.items() if key.startswith(prefix)}
+
+    def pod_metrics(self, namespace: str | None = None) -> list[dict]:
+        """PodMetrics objects (metrics.k8s.io/v1beta1), as `kubectl get --raw .../pods` returns them."""
+        out = []
+        for key in sorted(self.samples):
+            s = self.samples[key]
+            if namespace is None or s.namespace == namespace:
+                out.append({"kind": "PodMetrics", "apiVersion": "metrics.k8s.io/v1beta1",
+                            "metadata": {"name": s.name, "namespace": s.namespace},
+                            "timestamp": rfc3339(s.timestamp), "window": f"{int(s.window)}s",
+                            "containers": [{"name": n, "usage": {"cpu": format_cpu(cpu), "memory": _ki(mem)}}
+                                           for n, cpu, mem in s.containers]})
+        return out
+
+    def node_metrics(self) -> list[dict]:
+        return [{"kind": "NodeMetrics", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {"name": name},
+                 "timestamp": rfc3339(ts), "window": f"{int(self.window)}s",
+                 "usage": {"cpu": format_cpu(cpu), "memory": _ki(mem)}}
+                for name, (ts, cpu, mem) in sorted(self.node_samples.items())]
+
+    def top_pods(self, namespace: str) -> list[list[str]]:
+        """`kubectl top pods` rows, header first."""
+        rows = [["NAME", "CPU(cores)", "MEMORY(bytes)"]]
+        for m in self.pod_metrics(namespace):
+            cpu = sum(cpu_millis(c["usage"]["cpu"]) for c in m["containers"])
+            mem = sum(to_bytes(c["usage"]["memory"]) for c in m["containers"])
+            rows.append([m["metadata"]["name"], f"{cpu}m", f"{mem // (1024 * 1024)}Mi"])
+        return rows
+
+    def top_nodes(self) -> list[list[str]]:
+        """`kubectl top nodes` rows, header first: usage and its share of the node's allocatable."""
+        rows = [["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]]
+        for m in self.node_metrics():
+            node = self.nodes.get(m["metadata"]["name"])
+            allocatable = ((node or {}).get("status") or {}).get("allocatable") or {}
+            cpu, mem = cpu_millis(m["usage"]["cpu"]), to_bytes(m["usage"]["memory"])
+            cpu_total, mem_total = cpu_millis(allocatable.get("cpu", "0")), to_bytes(allocatable.get("memory", "0"))
+            rows.append([m["metadata"]["name"], f"{cpu}m", f"{cpu * 100 // cpu_total}%" if cpu_total else "<unknown>",
+                         f"{mem // (1024 * 1024)}Mi", f"{mem * 100 // mem_total}%" if mem_total else "<unknown>"])
+        return rows
+
+
+def _ki(n: int) -> str:
+    return f"{-(-n // 1024)}Ki"
