@@ -33,6 +33,16 @@ def test_every_stored_object_passes_the_strict_schema():
         {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"pods": "50"}}},
         {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"},
          "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}}]}},
+        {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "maxReplicas": 8,
+                  "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                      "type": "Utilization", "averageUtilization": 50}}}]}},
+        {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+         "spec": {"serviceName": "db", "replicas": 2, "selector": {"matchLabels": {"app": "db"}},
+                  "template": {"metadata": {"labels": {"app": "db"}},
+                               "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}},
+                  "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                      "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}},
         {"apiVersion": RBAC, "kind": "Role", "metadata": {"name": "r"},
          "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
         {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": "rb"},
@@ -59,4 +69,5 @@ def test_every_stored_object_passes_the_strict_schema():
     assert not problems, "\n".join(problems[:20])
     assert {"Pod", "Node", "Event", "Endpoints", "Lease", "ReplicaSet", "DaemonSet", "Job", "ControllerRevision",
             "PersistentVolume", "PersistentVolumeClaim", "StorageClass", "ResourceQuota", "ClusterRole",
-            "Ingress", "IngressClass", "ServiceAccount", "ConfigMap"} <= checked
+            "Ingress", "IngressClass", "ServiceAccount", "ConfigMap", "HorizontalPodAutoscaler", "StatefulSet",
+            "RoleBinding"} <= checked

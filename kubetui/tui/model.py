@@ -7,7 +7,7 @@ from collections import OrderedDict
 from ..engine.quantity import cpu_millis, to_bytes
 
 RESOURCES = ("nodes", "pods", "services", "endpoints", "ingresses", "deployments", "replicasets",
-             "replicationcontrollers", "statefulsets", "daemonsets", "jobs", "persistentvolumeclaims", "events")
+             "replicationcontrollers", "statefulsets", "daemonsets", "jobs", "persistentvolumeclaims", "horizontalpodautoscalers", "events")
 EVENT_LIMIT = 500
 
 

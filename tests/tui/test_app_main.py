@@ -1,5 +1,6 @@
 """Pilot tests of the main screen: panes, chaos keys with confirmation, clock keys, filter, help."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -299,6 +300,10 @@ async def test_workloads_pane_lists_daemonsets_jobs_and_claims(make_app):
                       {"name": "hello", "image": "busybox", "command": ["sh", "-c", "echo hello"]}]}}}})
     client.apply({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
                   "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+    client.apply({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+                  "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                           "minReplicas": 2, "maxReplicas": 8, "metrics": [{"type": "Resource", "resource": {
+                               "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}})
     client.advance(30)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -306,3 +311,5 @@ async def test_workloads_pane_lists_daemonsets_jobs_and_claims(make_app):
         assert "ds/default/agent  3/3 ready" in lines  # one per worker; the control plane's taint keeps it off
         assert "job/default/hello  1/1 complete" in lines
         assert "pvc/default/data  Pending" in lines  # WaitForFirstConsumer: no pod uses it yet
+        hpa = next(line for line in lines if line.startswith("hpa/default/web → deployment/web  cpu: "))
+        assert re.match(r"hpa/default/web → deployment/web  cpu: \d+%/50%  \d+ repli", hpa)  # cut to the pane

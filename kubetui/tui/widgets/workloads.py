@@ -7,14 +7,14 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from ...printers import service_external_ip, service_ports
+from ...printers import hpa_targets, service_external_ip, service_ports
 from ..model import ClusterModel
 
 WORKLOADS = (("deployments", "deploy"), ("statefulsets", "sts"), ("daemonsets", "ds"), ("replicasets", "rs"),
              ("replicationcontrollers", "rc"), ("jobs", "job"))
 MAX_NAMES = 12
 KINDS = {"deployments", "statefulsets", "daemonsets", "replicasets", "replicationcontrollers", "jobs", "services",
-         "endpoints", "ingresses", "persistentvolumeclaims"}
+         "endpoints", "ingresses", "persistentvolumeclaims", "horizontalpodautoscalers"}
 
 
 class WorkloadList(OptionList):
@@ -69,6 +69,13 @@ class WorkloadList(OptionList):
                 text = Text(f"{short}/{key}  ")
                 text.append(f"{done}/{want} {word}", None if done >= want else pending)
                 entries.append((text, f"{resource}/{key}"))
+        for key, hpa in sorted(objects["horizontalpodautoscalers"].items()):
+            spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
+            ref = spec.get("scaleTargetRef") or {}
+            text = Text(f"hpa/{key} → {ref.get('kind', '').lower()}/{ref.get('name', '')}  {hpa_targets(hpa)}  ")
+            text.append(f"{status.get('currentReplicas', 0)} replicas ({spec.get('minReplicas', 1)}–{spec.get('maxReplicas')})",
+                        Style(dim=True))
+            entries.append((text, f"horizontalpodautoscalers/{key}"))
         for key, claim in sorted(objects["persistentvolumeclaims"].items()):
             phase = (claim.get("status") or {}).get("phase", "Pending")
             text = Text(f"pvc/{key}  ")
