@@ -121,6 +121,8 @@ class FakeNames:
     ("kill ", 5, ["node", "pod"]),
     ("kill node w", 10, ["worker-1", "worker-2"]),
     ("kill pod web", 9, ["web-a", "web-b"]),
+    ("exec web", 5, ["web-a", "web-b"]),
+    ("exec web-a -- ca", 14, []),
     ("cordon c", 7, ["control-plane"]),
     ("drain worker-1 ", 15, []),
     ("rollout ", 8, ["undo"]),

@@ -533,6 +533,8 @@ def _positional(command: str, args: list[str], word: str, namespace: str | None,
         if n == 1:
             return _object_names(args[0], word, namespace, source)
         return []
+    if command == "exec":
+        return _object_names("pods", word, namespace, source) if n == 0 else []
     if command in ("cordon", "uncordon", "drain", "proxy"):
         return _matching(source.names("nodes", None), word) if n == 0 else []
     if command == "rollout":
