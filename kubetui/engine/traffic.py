@@ -63,11 +63,16 @@ class TrafficGenerator:
         if not self.streams:
             return
         now = int(self.cluster.clock.now)
+        # Requests write nothing, so within one instant the routes and rules they see stay the same:
+        # resolve each target and read each entry node's rules once per tick, not per request.
+        machines = self._powered()
+        rules: dict[str, list] = {}
         for name in sorted(self.streams):
             stream = self.streams[name]
             second = Second(now)
+            resolved = self._service_of(stream.target)
             for _ in range(stream.rate):
-                pod, failure = self.send(stream.target)
+                pod, failure = self._request(resolved, machines, rules)
                 if failure is None:
                     second.ok += 1
                     second.pods[pod] = second.pods.get(pod, 0) + 1
@@ -78,17 +83,24 @@ class TrafficGenerator:
             stream.total_failed += sum(second.failed.values())
         self._timer = self.cluster.clock.call_later(1.0, self._tick, daemon=True)
 
-    def send(self, target: str) -> tuple[str | None, str | None]:
-        """One request: (the pod that answered, None) or (None, why it failed)."""
-        service, port = self._service_of(target)
+    def _powered(self) -> list:
+        return [m for _, m in sorted(self.cluster.machines.items()) if m.powered]
+
+    def _request(self, resolved: tuple[str | None, object], machines: list, rules: dict[str, list]
+                 ) -> tuple[str | None, str | None]:
+        """One request: (the pod that answered, None) or (None, why it failed). `rules` caches each entry
+        node's kube-proxy rules for the instant."""
+        service, port = resolved
         if service is None:
             return None, port  # port holds the failure here
-        machines = [m for _, m in sorted(self.cluster.machines.items()) if m.powered]
         if not machines:
             return None, "no node answers"
         self._entry = (self._entry + 1) % len(machines)  # the load balancer in front spreads over the nodes
-        rules = machines[self._entry].kube_proxy.rules()
-        rule = next((r for r in rules if r.service == service and (port in (None, r.port, r.port_name))), None)
+        entry = machines[self._entry]
+        node_rules = rules.get(entry.name)
+        if node_rules is None:
+            node_rules = rules[entry.name] = entry.kube_proxy.rules()
+        rule = next((r for r in node_rules if r.service == service and (port in (None, r.port, r.port_name))), None)
         if rule is None:
             return None, "connection refused (no Service rule)"
         if not rule.endpoints:
