@@ -13,6 +13,7 @@ from .dns import ClusterDNS
 from .files import FileSystems
 from .traffic import TrafficGenerator
 from .context import Context
+from .controlplane import ControlPlane
 from .controllers.daemonset import DaemonSetController
 from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
@@ -37,7 +38,6 @@ from .controllers.statefulset import StatefulSetController
 from .controllers.tainteviction import TaintEvictionController
 from .controllers.ttlafterfinished import TTLAfterFinishedController
 from .informer import InformerFactory
-from .leaderelection import LeaderElector
 from .metrics import MetricsServer
 from .node.machine import Machine
 from .profiles import Profile, get_profile
@@ -109,6 +109,7 @@ class Cluster:
         self.files = FileSystems(self.api, self.clock)
         self.ctx = Context(self.api, self.clock, self.informers, self.rng, self.profile)
         self.metrics = self.ctx.metrics = MetricsServer(self)
+        self.control_plane = ControlPlane(self.ctx, self.store)
         self._bootstrap()
         self.controllers = {cls.name: cls(self.ctx) for cls in controllers}
         self.scheduler = Scheduler(self.ctx)
@@ -116,11 +117,6 @@ class Cluster:
         configs = list(nodes) if nodes is not None else default_nodes()
         if not any(c.control_plane for c in configs):
             configs.insert(0, NodeConfig("control-plane", role=CONTROL_PLANE_ROLE))
-        host = next(c.name for c in configs if c.control_plane)
-        self.leader_electors = [LeaderElector(self.ctx, name, host)
-                                for name in ("kube-scheduler", "kube-controller-manager")]
-        for elector in self.leader_electors:
-            elector.start()
         for cfg in configs:
             self.add_node(cfg)
         self._last_compact_rev = self.store.revision
@@ -142,7 +138,7 @@ class Cluster:
 
     def _compact(self) -> None:
         """kube-apiserver compacts etcd every --etcd-compaction-interval, to the revision seen last time."""
-        if self._last_compact_rev > self.store.compact_revision:
+        if self._last_compact_rev > self.store.compact_revision and self.store.quorum:
             self.store.compact(self._last_compact_rev)
         self._last_compact_rev = self.store.revision
         self.clock.call_later(self.profile.compaction_interval, self._compact, daemon=True)
@@ -172,7 +168,7 @@ class Cluster:
             config.labels = {"node-role.kubernetes.io/control-plane": "", **config.labels}
             if not any(t.get("key") == CONTROL_PLANE_TAINT["key"] for t in config.taints):
                 config.taints = [dict(CONTROL_PLANE_TAINT), *config.taints]
-        machine = Machine(self.ctx, config)
+        machine = Machine(self.ctx, config, self.control_plane if config.control_plane else None)
         self.machines[config.name] = machine
         machine.power_on()
         return machine

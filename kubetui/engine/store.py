@@ -116,6 +116,7 @@ class Store:
         self._leases: dict[int, Lease] = {}
         self._next_lease = 1
         self._lease_timer = None
+        self.quorum = True  # False while a majority of the members is down (set by the control plane)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -364,6 +365,9 @@ class Store:
 
     def _expire_leases(self) -> None:
         self._lease_timer = None
+        if not self.quorum:  # revoking a lease is a write the members must agree on
+            self._arm_lease_timer()
+            return
         now = self.clock.now
         for lease in [l for l in self._leases.values() if l.expires_at <= now]:
             self.revoke(lease.id)

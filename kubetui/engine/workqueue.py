@@ -14,10 +14,14 @@ class WorkQueue:
     A key is queued at most once; a key added while it is being processed is processed again
     afterwards. A sync that raises is retried with per-item exponential backoff (5 ms doubling to
     1000 s, client-go's default controller rate limiter); `forget` resets the backoff.
+
+    With a `gate` (a leader-elected component's), keys wait while no instance of the component leads;
+    a new leader starts as a new process would: keys in backoff are due at once.
     """
 
     def __init__(self, clock: Clock, sync: Callable[[str], None], name: str,
-                 base_delay: float = 0.005, max_delay: float = 1000.0, on_error: Callable[[str, Exception], None] | None = None):
+                 base_delay: float = 0.005, max_delay: float = 1000.0, on_error: Callable[[str, Exception], None] | None = None,
+                 gate=None):
         self.clock = clock
         self.sync = sync
         self.name = name
@@ -32,6 +36,10 @@ class WorkQueue:
         self._delayed: dict[str, Timer] = {}
         self._drain_scheduled = False
         self.processed = 0
+        self.gate = gate
+        self._gated = False  # waiting for the gate to open
+        if gate is not None:
+            gate.on_start(self._fresh_start)
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -72,8 +80,22 @@ class WorkQueue:
         self._failures[key] = n + 1
         self.add_after(key, min(self.base_delay * (2 ** n), self.max_delay))
 
+    def _fresh_start(self) -> None:
+        for key in list(self._failures):
+            timer = self._delayed.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+                self.add(key)
+        self._failures.clear()
+
     def forget(self, key: str) -> None:
         self._failures.pop(key, None)
+
+    def _resume(self) -> None:
+        self._gated = False
+        if self._queue and not self._drain_scheduled:
+            self._drain_scheduled = True
+            self.clock.call_soon(self._drain)
 
     def _drain(self) -> None:
         """Reconcile the first queued key; the rest wait for their own turn on the clock, so one busy
@@ -81,6 +103,11 @@ class WorkQueue:
         self._drain_scheduled = False
         queue = self._queue
         if not queue:
+            return
+        if self.gate is not None and not self.gate.open:
+            if not self._gated:
+                self._gated = True
+                self.gate.defer(self._resume)
             return
         key = queue.popleft()
         self._queued.discard(key)

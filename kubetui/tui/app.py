@@ -29,7 +29,7 @@ from .themes import DEFAULT_THEME, STATUS_VARIABLES, load_themes
 from .widgets.commandline import CommandLine
 from .widgets.dialogs import ConfirmDialog, HelpScreen
 from .widgets.events import EventsPane
-from .widgets.header import ClusterHeader, speed_text
+from .widgets.header import ClusterHeader, control_plane_alert, speed_text
 from .widgets.nodetree import NodeTree
 from .widgets.podlist import FilterInput, PodList
 from .widgets.workloads import KINDS as WORKLOAD_KINDS, WorkloadList
@@ -211,9 +211,12 @@ class KubetuiApp(App):
 
     def _show_header(self) -> None:
         runner = self.runner
+        control_plane = self.client.control_plane()
+        self.query_one("#nodes", NodeTree).show_control_plane(control_plane)
         self.query_one("#header", ClusterHeader).show(self.client.now, runner.speed, runner.paused,
                                                       self.client.store_revision(), self.client.countdowns(),
-                                                      runner.actual_speed if runner.lagging else None)
+                                                      runner.actual_speed if runner.lagging else None,
+                                                      control_plane_alert(control_plane))
 
     # -- selection -----------------------------------------------------------------------------
 
@@ -310,9 +313,29 @@ class KubetuiApp(App):
         self._do(f"Power off {name}",
                  f"Power off machine {name}? Its kubelet stops; the control plane will notice {when}, mark "
                  f"it NotReady, taint it, and later evict its {pods} pod{'s' if pods != 1 else ''} so their "
-                 f"controllers recreate them on other nodes.",
+                 f"controllers recreate them on other nodes.{self._control_plane_loss(name)}",
                  lambda: self.client.kill_node(name) or f"machine {name} powered off", action_label="Power off",
                  confirm=confirm)
+
+    def _control_plane_loss(self, name: str) -> str:
+        """What powering off `name` does to the control plane, if it is a control-plane machine."""
+        status = self.client.control_plane()
+        if not any(h["name"] == name and h["running"] for h in status["hosts"]):
+            return ""
+        left = status["running"] - 1
+        if left == 0:
+            return ("\n\nIt runs the only running kube-apiserver and etcd member: every API request will be refused "
+                    "(nothing notices, nothing heals) until you power it on again (R). Pods on the other "
+                    "machines keep running.")
+        led = [c for c, host in status["leaders"].items() if host == name]
+        text = ""
+        if left < status["needed"]:
+            text = (f"\n\netcd loses quorum ({left} of {status['members']} members up, {status['needed']} needed): "
+                    "every write fails and the controllers stall until a member returns.")
+        elif led:
+            text = (f"\n\nIt leads {', '.join(led)}: a standby on another control-plane machine takes over "
+                    "once the lease expires (~15 s).")
+        return text
 
     def _kill_pod(self, ns: str, name: str, confirm: bool = True) -> None:
         pod = self.model.pods().get(f"{ns}/{name}")

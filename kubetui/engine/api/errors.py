@@ -148,3 +148,14 @@ def invalid_object(kind: str, group: str, name: str, errors: list[FieldError]) -
               for e in errors]
     return ApiError(422, "Invalid", message,
                     {"name": name, "group": group, "kind": kind, "causes": causes})
+
+
+def etcd_unavailable() -> ApiError:
+    """What a write gets while etcd has no quorum (kube-apiserver passes etcd's error on)."""
+    return ApiError(500, "InternalError", "etcdserver: request timed out")
+
+
+def apiserver_unreachable(address: str) -> ApiError:
+    """No kube-apiserver is running: the request never reaches one (kubectl's wording)."""
+    return ApiError(503, "ServiceUnavailable",
+                    f"The connection to the server {address}:6443 was refused - did you specify the right host or port?")

@@ -100,6 +100,9 @@ class APIServer:
         self._allocated_ips: set[str] = set()
         self._allocated_node_ports: set[int] = set()
         self.request_count = 0
+        # Set by the control plane while writes cannot succeed (no etcd quorum, no API server): makes
+        # the error each write then fails with. Reads are still served from the watch cache.
+        self.outage: Callable[[], errors.ApiError] | None = None
         self._event_lease: tuple[int, int] | None = None
         self._sequence = 0
         self._load_from_store()
@@ -263,6 +266,8 @@ class APIServer:
         recorder's hot path)."""
         kind = kinds.by_plural(resource)
         self.request_count += 1
+        if self.outage is not None:
+            raise self.outage()
         obj = obj if handover and isinstance(obj, dict) else self._decode(kind, obj, field_validation)
         meta = obj.setdefault("metadata", {})
         ns = self._resolve_namespace(kind, meta, namespace)
@@ -537,6 +542,8 @@ class APIServer:
         """PUT: replace an object (optimistic concurrency on metadata.resourceVersion)."""
         kind = kinds.by_plural(resource)
         self.request_count += 1
+        if self.outage is not None:
+            raise self.outage()
         obj = self._decode(kind, obj, field_validation)
         meta = obj.setdefault("metadata", {})
         name = meta.get("name")
@@ -563,6 +570,8 @@ class APIServer:
         """
         kind = kinds.by_plural(resource)
         self.request_count += 1
+        if self.outage is not None:
+            raise self.outage()
         meta = obj["metadata"]
         current = self._cache[kind.plural].get(f"{meta.get('namespace')}/{meta['name']}" if kind.namespaced else meta["name"])
         if current is None:
@@ -660,6 +669,8 @@ class APIServer:
         """DELETE: graceful for pods on a node, finalizers honoured, ownerReference cascading via the GC."""
         kind = kinds.by_plural(resource)
         self.request_count += 1
+        if self.outage is not None:
+            raise self.outage()
         current = self.get(resource, name, namespace)
         meta = current["metadata"]
         if preconditions:
@@ -725,6 +736,8 @@ class APIServer:
     def bind(self, namespace: str, name: str, node_name: str) -> dict:
         """POST pods/<name>/binding, as the scheduler's DefaultBinder does."""
         self.request_count += 1
+        if self.outage is not None:
+            raise self.outage()
         pod = self.get("pods", name, namespace)
         spec = pod["spec"]
         if spec.get("nodeName"):
@@ -762,6 +775,8 @@ class APIServer:
               resource_version: str | None = None) -> dict:
         """PUT .../scale: set spec.replicas."""
         kind = kinds.by_plural(resource)
+        if self.outage is not None:
+            raise self.outage()
         if "scale" not in kind.subresources:
             raise errors.ApiError(404, "NotFound", f"the server could not find the requested resource ({resource}/scale)")
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:

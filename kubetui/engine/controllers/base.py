@@ -16,6 +16,7 @@ class Controller(abc.ABC):
 
     name = "controller"
     component = ""  # the event source component, e.g. "replicaset-controller"
+    manager: str | None = "kube-controller-manager"  # the leader-elected process it runs in (None: its own)
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -24,7 +25,8 @@ class Controller(abc.ABC):
         self.informers = ctx.informers
         self.profile = ctx.profile
         self.recorder = EventRecorder(ctx.api, self.component or f"{self.name}-controller")
-        self.queue = WorkQueue(ctx.clock, self.sync, self.name, on_error=self._record_error)
+        self.gate = ctx.gate(self.manager) if self.manager else None
+        self.queue = WorkQueue(ctx.clock, self.sync, self.name, on_error=self._record_error, gate=self.gate)
 
     def enqueue(self, obj: dict) -> None:
         self.queue.add(key_of(obj))

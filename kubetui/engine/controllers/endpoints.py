@@ -11,10 +11,6 @@ from .base import Controller
 LAST_CHANGE_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time"
 OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity"
 HEADLESS_LABEL = "service.kubernetes.io/headless"
-SKIP_MIRROR_LABEL = "endpointslice.kubernetes.io/skip-mirror"
-CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
-KUBERNETES_SERVICE = "default/kubernetes"
-APISERVER_PORT = 6443
 MAX_CAPACITY = 1000  # addresses kept in one Endpoints object; the rest are truncated
 # Virtual time has no worker latency to coalesce a burst of pod changes, so a Service is synced at
 # most once per interval while its pods churn (an isolated change is still synced at once).
@@ -36,7 +32,6 @@ class EndpointsController(Controller):
         self.pods = self.informers.informer("pods")
         self.services = self.informers.informer("services")
         self.endpoints = self.informers.informer("endpoints")
-        self.nodes = self.informers.informer("nodes")
         self._selectors: dict[str, dict] = {}
         self._services_by_pair: dict[tuple[str, str, str], set[str]] = {}
         self._pods_by_pair: dict[tuple[str, str, str], set[str]] = {}
@@ -45,7 +40,6 @@ class EndpointsController(Controller):
         self.services.add_handler(self._on_service, lambda old, new: self._on_service(new), self._on_service_delete)
         self.pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
         self.endpoints.add_handler(on_delete=self.enqueue)
-        self.nodes.add_handler(self._on_node, self._on_node_update, self._on_node)
         for key in self.endpoints.keys():  # checkLeftoverEndpoints: Endpoints whose Service is gone
             self.queue.add(key)
 
@@ -136,16 +130,6 @@ class EndpointsController(Controller):
         last = self._last_sync.get(key)
         self.queue.add_after(key, 0.0 if last is None else last + BURST_INTERVAL - self.clock.now)
 
-    def _on_node(self, node: dict) -> None:
-        if CONTROL_PLANE_LABEL in (node["metadata"].get("labels") or {}):
-            self.queue.add(KUBERNETES_SERVICE)
-
-    def _on_node_update(self, old: dict, new: dict) -> None:
-        if (old.get("status") or {}).get("addresses") != (new.get("status") or {}).get("addresses") or \
-                old["metadata"].get("labels") != new["metadata"].get("labels"):
-            self._on_node(old)
-            self._on_node(new)
-
     # -- reconcile -----------------------------------------------------------------------------
 
     def sync(self, key: str) -> None:
@@ -163,9 +147,7 @@ class EndpointsController(Controller):
         if spec.get("type") == "ExternalName":
             return
         selector = spec.get("selector")
-        if not selector:
-            if key == KUBERNETES_SERVICE:
-                self._sync_apiserver_endpoints(svc)
+        if not selector:  # Endpoints managed by someone else (`kubernetes`: the API servers themselves)
             return
         self._last_sync[key] = self.clock.now
         pods = self._selected_pods(ns, selector)
@@ -260,29 +242,6 @@ class EndpointsController(Controller):
         if state is None:
             return svc_time
         return min(changed) if changed else None
-
-    def _sync_apiserver_endpoints(self, svc: dict) -> None:
-        # Upstream kube-apiserver publishes its own address in the `kubernetes` Endpoints (its lease
-        # endpoint reconciler); the simulated API server is not a process with an address, so this
-        # controller publishes the control-plane nodes' InternalIPs for it.
-        ips = sorted({addr["address"] for node in self.nodes.values()
-                      if CONTROL_PLANE_LABEL in (node["metadata"].get("labels") or {})
-                      for addr in (node.get("status") or {}).get("addresses") or ()
-                      if addr.get("type") == "InternalIP"}, key=_ip_key)
-        if not ips:
-            return
-        port = APISERVER_PORT
-        for sp in (svc.get("spec") or {}).get("ports") or ():
-            if sp.get("name") == "https" and isinstance(sp.get("targetPort"), int):
-                port = sp["targetPort"]
-        subsets = [{"addresses": [{"ip": ip} for ip in ips],
-                    "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]
-        labels = {SKIP_MIRROR_LABEL: "true"}
-        current = self.endpoints.get(KUBERNETES_SERVICE)
-        if current is not None and current.get("subsets") == subsets and current["metadata"].get("labels") == labels:
-            return
-        annotations = dict((current or {}).get("metadata", {}).get("annotations") or {})
-        self._write(svc, current, subsets, labels, annotations)
 
 
 # -- pure helpers ------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ class GarbageCollector(Controller):
         super().__init__(ctx)
         self._nodes: dict[str, _Node] = {}
         self.orphan_queue = WorkQueue(ctx.clock, self._sync_orphan, "garbage_collector_attempt_to_orphan",
-                                      on_error=self._record_error)
+                                      on_error=self._record_error, gate=self.gate)
         for kind in kinds.KINDS:
             if kind.plural in IGNORED_RESOURCES:
                 continue

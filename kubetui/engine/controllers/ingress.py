@@ -84,6 +84,7 @@ class IngressController(Controller):
     event; a TLS section whose Secret is missing is reported, and the default certificate served instead."""
 
     name = "ingress"
+    manager = None  # ingress-nginx runs as pods of its own
     component = "nginx-ingress-controller"
 
     def __init__(self, ctx):

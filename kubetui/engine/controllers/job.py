@@ -248,7 +248,8 @@ class JobController(Controller):
         self.pods = self.informers.informer("pods")
         self.pods.add_indexer(refmanager.ORPHAN_INDEX, refmanager.index_orphan_pods)
         self.jobs = self.informers.informer("jobs")
-        self.orphan_queue = WorkQueue(ctx.clock, self._sync_orphan_pod, "job_orphan_pod", on_error=self._record_error)
+        self.orphan_queue = WorkQueue(ctx.clock, self._sync_orphan_pod, "job_orphan_pod", on_error=self._record_error,
+                                      gate=self.gate)
         self._backoff: dict[str, tuple[int, float | None]] = {}  # podBackoffStore, by Job key
         self._selectors: dict[str, tuple[str, int, LabelSelector | None]] = {}
         self.jobs.add_handler(self.enqueue, self._job_updated, self._job_deleted)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..api.errors import ApiError
 from ..clock import parse_rfc3339, rfc3339
+from ..leaderelection import gated
 from ..objects import get_condition
 from .base import Controller
 
@@ -124,15 +125,24 @@ class NodeLifecycleController(Controller):
         self.leases = self.informers.informer("leases")
         self.pods = self.informers.informer("pods")
         self.nodes.add_handler(on_add=self.enqueue, on_update=lambda old, new: self.enqueue(new))
+        self._taint_timer = None
+        self._fresh_start()
+        self.gate.on_start(self._fresh_start)
+        period = self.profile.node_monitor_period
+        self._next_monitor = self.clock.now + period
+        self.clock.call_later(period, self._monitor, daemon=True)
+
+    def _fresh_start(self) -> None:
+        """What a newly started (or newly elected) controller knows: nothing yet. Every node's grace
+        period starts from the first time this process sees it."""
         self._health: dict[str, _Health] = {}
         self._known: dict[str, dict] = {}
         self._zone_states: dict[str, str] = {}
         self._zone_sizes: dict[str, tuple[int, int]] = {}  # zone -> (nodes, not ready)
         self._tainters: dict[str, _ZoneTainter] = {}
-        self._taint_timer = None
-        period = self.profile.node_monitor_period
-        self._next_monitor = self.clock.now + period
-        self.clock.call_later(period, self._monitor, daemon=True)
+        if self._taint_timer is not None:
+            self._taint_timer.cancel()
+            self._taint_timer = None
 
     # -- NoSchedule taints from conditions (doNoScheduleTaintingPass) ------------------------------
 
@@ -186,6 +196,7 @@ class NodeLifecycleController(Controller):
 
     # -- health monitoring (monitorNodeHealth) ---------------------------------------------------
 
+    @gated
     def _monitor(self) -> None:
         period = self.profile.node_monitor_period
         self._next_monitor = self.clock.now + period
@@ -351,6 +362,7 @@ class NodeLifecycleController(Controller):
         head = next(n for t in self._tainters.values() for n in t.queue)
         self._taint_timer = self.clock.call_later(soonest, self._taint_pass, label=f"taint {head} NoExecute")
 
+    @gated
     def _taint_pass(self) -> None:
         """doNoExecuteTaintingPass: taint queued nodes as fast as each zone's limiter allows."""
         self._taint_timer = None

@@ -48,7 +48,8 @@ class PersistentVolumeController(Controller):
         self.pods.add_indexer(V.POD_PVC_INDEX, V.index_pod_claims)
         self.volumes.add_indexer(V.VOLUME_CLASS_INDEX, V.index_volume_class)
         self.volumes.add_indexer(CLAIM_REF_INDEX, _index_claim_ref)
-        self.volume_queue = WorkQueue(ctx.clock, self.sync_volume, f"{self.name}-volumes", on_error=self._record_error)
+        self.volume_queue = WorkQueue(ctx.clock, self.sync_volume, f"{self.name}-volumes", on_error=self._record_error,
+                                      gate=self.gate)
         self.claims.add_handler(self.enqueue, lambda old, new: self.enqueue(new), self._claim_deleted)
         self.volumes.add_handler(self._enqueue_volume, lambda old, new: self._enqueue_volume(new),
                                  self._volume_deleted)

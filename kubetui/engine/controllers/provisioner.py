@@ -34,6 +34,7 @@ class HostPathProvisioner(Controller):
     """
 
     name = "hostpath-provisioner"
+    manager = None  # a Deployment of its own in kind, not part of kube-controller-manager
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -43,7 +44,8 @@ class HostPathProvisioner(Controller):
         self.claims = self.informers.informer("persistentvolumeclaims")
         self.volumes = self.informers.informer("persistentvolumes")
         self.classes = self.informers.informer("storageclasses")
-        self.volume_queue = WorkQueue(ctx.clock, self.sync_volume, f"{self.name}-volumes", on_error=self._record_error)
+        self.volume_queue = WorkQueue(ctx.clock, self.sync_volume, f"{self.name}-volumes", on_error=self._record_error,
+                                      gate=self.gate)
         self._ready_at: dict[str, float] = {}  # backend operations under way: claim uid / volume name -> done at
         self.claims.add_handler(self.enqueue, lambda old, new: self.enqueue(new),
                                 lambda claim: self._ready_at.pop(claim["metadata"]["uid"], None))

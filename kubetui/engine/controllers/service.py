@@ -20,6 +20,7 @@ class ServiceController(Controller):
 
     name = "service"
     component = "service-controller"
+    manager = "cloud-controller-manager"
 
     def __init__(self, ctx):
         super().__init__(ctx)

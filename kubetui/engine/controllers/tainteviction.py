@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..api.errors import ApiError
 from ..clock import Timer, rfc3339
+from ..leaderelection import gated
 from .base import Controller
 
 
@@ -155,9 +156,13 @@ class TaintEvictionController(Controller):
         ref = pod or {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": namespace, "name": name}}
         self.recorder.normal(ref, "TaintManagerEviction", f"Cancelling deletion of Pod {key}")
 
+    @gated
     def _evict(self, key: str) -> None:
         """addConditionAndDeletePod: mark the pod DisruptionTarget, then delete it (its own grace period)."""
-        self._evictions.pop(key, None)
+        eviction = self._evictions.get(key)
+        if eviction is None or eviction.timer.when > self.clock.now:
+            return  # cancelled or rescheduled while no controller-manager was leading
+        del self._evictions[key]
         namespace, _, name = key.partition("/")
         pod = self.pods.get(key)
         if pod is None:

@@ -27,6 +27,8 @@ MIN_GRACE_PERIOD = 2         # minimumGracePeriodInSeconds: a container always g
 MAX_NODE_IMAGES = 50         # nodeStatusMaxImages
 POD_ATTACH_AND_MOUNT_TIMEOUT = 123.0  # podAttachAndMountTimeout (2m3s): then FailedMount, and the wait goes on
 VOLUME_RETRY_PERIOD = 1.0    # how often a pod waiting for its claims looks again (upstream polls every 0.3 s)
+STATUS_SYNC_PERIOD = 10.0    # the status manager retries writes the API server refused this often
+REGISTER_RETRY = 7.0         # registerWithAPIServer's longest backoff step
 
 # (type, status, reason, message, event reason)
 _NODE_CONDITIONS = (
@@ -342,6 +344,8 @@ class Kubelet:
         self.boot_id = str(uuid.UUID(int=self.ctx.rng.getrandbits(128), version=4))
         self._pull_free_at = self.clock.now
         self._last_report = float("-inf")
+        existing = self.api.try_get("nodes", self.node_name)
+        self.recorder.event(existing or self._node_ref(), "Normal", "Starting", "Starting kubelet.")
         self._register()
         self._renew_lease()
         self.timers.later(self.profile.node_status_update_frequency, self._sync_node_status, daemon=True)
@@ -371,8 +375,9 @@ class Kubelet:
     # -- node registration, status and lease -----------------------------------------------------
 
     def _register(self) -> None:
+        if not self.running:
+            return
         existing = self.api.try_get("nodes", self.node_name)
-        self.recorder.event(existing or self._node_ref(), "Normal", "Starting", "Starting kubelet.")
         status = self._node_status(existing)
         try:
             if existing is None:
@@ -398,6 +403,7 @@ class Kubelet:
                                         f"Node {self.node_name} has been rebooted, boot id: {self.boot_id}")
         except ApiError as exc:
             self.ctx.record_error("kubelet", self.node_name, exc)
+            self.timers.later(REGISTER_RETRY, self._register, daemon=True)
             return
         self._last_report = self.clock.now
         self._posted_images = self.runtime.images_version
@@ -939,17 +945,24 @@ class Kubelet:
             self.runtime.stop_pod_sandbox(w.sandbox)
         self._release(w)
         if not w.removed:
-            pod = w.pod
-            meta = pod["metadata"]
-            try:
-                self._write_status(w, self._pod_status(w, pod_is_terminal=True))
-                self.api.delete("pods", meta["name"], meta["namespace"], grace_period_seconds=0,
-                                preconditions={"uid": w.uid})
-            except ApiError as exc:
-                if exc.code not in (404, 409):
-                    self.ctx.record_error("kubelet", w.key, exc)
+            self._delete_pod(w, self._pod_status(w, pod_is_terminal=True))
         self.runtime.remove_pod(w.uid)
         self._forget(w)
+
+    def _delete_pod(self, w: _PodWorker, status: dict) -> None:
+        """The status manager's last word on a terminated pod: its final status, then delete it for good
+        (retried while the API server refuses writes)."""
+        if not self.running:
+            return
+        meta = w.pod["metadata"]
+        try:
+            self._write_status(w, status)
+            self.api.delete("pods", meta["name"], meta["namespace"], grace_period_seconds=0,
+                            preconditions={"uid": w.uid})
+        except ApiError as exc:
+            if exc.code not in (404, 409):
+                self.ctx.record_error("kubelet", w.key, exc)
+                self.timers.later(STATUS_SYNC_PERIOD, self._delete_pod, w, status, daemon=True)
 
     def _on_terminal(self, w: _PodWorker) -> None:
         """All containers are done for good (Succeeded/Failed): tear the sandbox down, free the resources."""
@@ -985,6 +998,7 @@ class Kubelet:
                 self._mark_dirty(w)
             elif exc.code != 404:
                 self.ctx.record_error("kubelet", w.key, exc)
+                self.timers.later(STATUS_SYNC_PERIOD, self._mark_dirty, w, daemon=True)
 
     def _write_status(self, w: _PodWorker, status: dict) -> None:
         """PUT pods/status when something changed; a terminal phase is never taken back."""

@@ -28,7 +28,7 @@ class Machine:
     """Power on boots the runtime, the kubelet (which registers the Node) and kube-proxy; power off stops
     every process on the machine at once, without a word to the API server."""
 
-    def __init__(self, ctx: Context, config):
+    def __init__(self, ctx: Context, config, control_plane=None):
         self.ctx = ctx
         self.config = config
         self.name = config.name
@@ -38,11 +38,15 @@ class Machine:
         self.runtime = ContainerRuntime(ctx.clock, ctx.rng, self.timers)
         self.kubelet = Kubelet(ctx, config, self.runtime, self.timers, self.ip)
         self.kube_proxy = KubeProxy(ctx, self.name)
+        # A control-plane machine's static pods: kube-apiserver, etcd and the leader-elected components.
+        self.control_plane = control_plane.add_host(self.name, self.ip, self.timers) if control_plane else None
 
     def power_on(self) -> None:
         if self.powered:
             return
         self.powered = True
+        if self.control_plane is not None:
+            self.control_plane.start()
         self.kubelet.start()
         self.kube_proxy.start()
 
@@ -53,6 +57,8 @@ class Machine:
         self.timers.cancel_all()
         self.kubelet.stop()
         self.kube_proxy.stop()
+        if self.control_plane is not None:
+            self.control_plane.stop()
         self.runtime.halt()
 
     def crash_container(self, namespace: str, pod: str, container: str | None = None) -> None:

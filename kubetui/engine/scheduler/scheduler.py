@@ -50,6 +50,7 @@ class Scheduler:
         self.clock = ctx.clock
         self.rng = ctx.rng
         self.recorder = EventRecorder(ctx.api, SCHEDULER_NAME)
+        self.gate = ctx.gate("kube-scheduler")
         self.percentage_of_nodes_to_score = percentage_of_nodes_to_score
         self.next_start_node_index = 0
         self.table = NodeTable()
@@ -63,6 +64,7 @@ class Scheduler:
         self._draining = False
         self.queue = SchedulingQueue(ctx.clock, ctx.profile.pod_initial_backoff, ctx.profile.pod_max_backoff,
                                      ctx.profile.unschedulable_flush_interval, self._wake)
+        self.gate.on_start(self.queue.move_all)  # a new leader's queue starts with every pending pod active
         informers = ctx.informers
         for resource in ("services", "replicasets", "statefulsets", "replicationcontrollers"):
             informers.informer(resource)  # for the default topology spreading selectors
@@ -238,6 +240,9 @@ class Scheduler:
         """Run up to CYCLES_PER_EVENT scheduling cycles from activeQ; the rest get their own clock event,
         so a long queue never holds the loop (or a UI driving it) for long."""
         self._drain_timer = None
+        if not self.gate.open:
+            self.gate.defer(self._wake)
+            return
         self._draining = True
         try:
             for _ in range(CYCLES_PER_EVENT):

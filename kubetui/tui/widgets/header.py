@@ -33,6 +33,21 @@ def countdown_text(what: str, left: float | None) -> str:
     return what if left is None else f"{what} in {clock_text(max(0.0, left) + 0.999)}"
 
 
+def control_plane_alert(status: dict) -> str | None:
+    """One line on what is wrong with the control plane, or None while it is healthy."""
+    if not status["serving"]:
+        return "no kube-apiserver is running: every request is refused (pods keep running on their nodes)"
+    if not status["quorum"]:
+        return (f"etcd lost quorum ({status['running']} of {status['members']} members up, {status['needed']} "
+                "needed): writes fail, controllers stalled")
+    idle = [component for component, host in status["leaders"].items() if host is None]
+    if idle:
+        left = [s for s in status["leaseExpiresIn"].values() if s is not None]
+        when = f"the lease expires in {clock_text(max(left) + 0.999)}" if left and max(left) > 0 else "the lease expired"
+        return f"no leader for {', '.join(idle)}: a standby takes over once {when}"
+    return None
+
+
 class ClusterHeader(Static):
     """Two lines, redrawn by the app's refresh timer only when something shown changed."""
 
@@ -47,12 +62,14 @@ class ClusterHeader(Static):
         self.plain = ""
 
     def show(self, now: float, speed: float, paused: bool, revision: int,
-             countdowns: list[tuple[str, float | None]], actual_speed: float | None = None) -> None:
-        """`actual_speed` (when given) is how fast a cluster too busy for `speed` really runs."""
+             countdowns: list[tuple[str, float | None]], actual_speed: float | None = None,
+             alert: str | None = None) -> None:
+        """`actual_speed` (when given) is how fast a cluster too busy for `speed` really runs; `alert`
+        (a control-plane outage) takes the second line's place."""
         shown = countdowns[:MAX_COUNTDOWNS]
         actual = None if actual_speed is None else round(actual_speed, 1 if actual_speed < 10 else 0)
         state = (int(now), speed, actual, paused, revision, tuple((w, None if s is None else int(s)) for w, s in shown),
-                 len(countdowns), self.app.theme)
+                 len(countdowns), alert, self.app.theme)
         if state == self._last:
             return
         self._last = state
@@ -72,7 +89,9 @@ class ClusterHeader(Static):
         else:
             text.append("▶ running", Style(color=variables.get("success")))
         text.append(f" │ rev {revision}\n")
-        if shown:
+        if alert:
+            text.append(f"⚠ {alert}", Style(bold=True, color=variables.get("error")))
+        elif shown:
             text.append("⏳ ")
             style = Style(color=variables.get("countdown"))
             text.append(" · ".join(countdown_text(w, s) for w, s in shown), style)

@@ -33,6 +33,25 @@ def bar(used: int, total: int, width: int = BAR_WIDTH) -> tuple[str, str, int]:
     return filled, "░" * (width - len(filled)), round(ratio * 100)
 
 
+def component_state(status: dict | None, host: str, component: str) -> tuple[str, str | None]:
+    """What a control-plane process on `host` is doing, and the theme variable to show it in."""
+    machine = next((h for h in (status or {}).get("hosts", ()) if h["name"] == host), None)
+    if machine is None:
+        return "running", "node-ready"
+    if not machine["running"]:
+        return "stopped (machine off)", "node-notready"
+    if component == "kube-apiserver":
+        return "running", "node-ready"
+    if component == "etcd":
+        if not status["quorum"]:
+            return f"member, no quorum ({status['running']} of {status['members']} up)", "error"
+        return ("member, raft leader" if machine["etcdLeader"] else "member"), "node-ready"
+    leader = status["leaders"].get(component)
+    if leader == host:
+        return "leader", "node-ready"
+    return ("standby, no leader" if leader is None else "standby"), None
+
+
 def short_taint(taint: dict) -> str:
     key = taint.get("key", "")
     return f"{key.rsplit('/', 1)[-1]}:{taint.get('effect', '')}"
@@ -49,6 +68,7 @@ class NodeTree(Tree):
         self.show_root = False
         self.guide_depth = 2
         self._items: dict[str, TreeNode] = {}
+        self.control_plane: dict | None = None  # the client's control_plane() status
         self._children_sig: dict[str, tuple] = {}
         self._label_sig: dict[str, tuple] = {}
 
@@ -115,7 +135,8 @@ class NodeTree(Tree):
             self._children_sig.pop(name, None)  # rebuilt when opened
             return
         pods = self.model.pods_on(name)
-        sig = (control_plane, tuple((p["metadata"]["name"], p["metadata"].get("resourceVersion")) for p in pods))
+        sig = (control_plane and repr(self.control_plane),
+               tuple((p["metadata"]["name"], p["metadata"].get("resourceVersion")) for p in pods))
         if self._children_sig.get(name) == sig and (item.children or not (pods or control_plane)):
             return
         self._children_sig[name] = sig
@@ -123,9 +144,10 @@ class NodeTree(Tree):
         item.remove_children()
         if control_plane:
             for component in CONTROL_PLANE_COMPONENTS:
+                state, variable = component_state(self.control_plane, name, component)
                 leaf = Text("⚙ ")
                 leaf.append(component)
-                leaf.append("  running (in-process)", Style(dim=True))
+                leaf.append(f"  {state}", self._style(variable) if variable else Style(dim=True))
                 item.add_leaf(leaf, data=("component", component))
         for pod in pods[:MAX_PODS_SHOWN]:
             key = f"{pod['metadata'].get('namespace', '')}/{pod['metadata']['name']}"
@@ -139,6 +161,16 @@ class NodeTree(Tree):
                     self.move_cursor(child)
                     break
 
+    def show_control_plane(self, status: dict) -> None:
+        """Relabel the control-plane machines' processes when who runs or leads what changed."""
+        if status == self.control_plane:
+            return
+        self.control_plane = status
+        for host in status["hosts"]:
+            item = self._items.get(host["name"])
+            if item is not None:
+                self._refresh_children(host["name"], item, self.model.nodes()[host["name"]])
+
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         data = event.node.data
         if data and data[0] == "node" and data[1] in self.model.nodes():
@@ -149,6 +181,7 @@ class NodeTree(Tree):
         """Put the cursor on a cluster node's line."""
         item = self._items.get(name)
         if item is not None:
+            self._tree_lines  # move_cursor goes by the node's line: recount lines the last rebuild changed
             self.move_cursor(item)
 
     @property
