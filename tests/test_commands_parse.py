@@ -22,6 +22,9 @@ from kubetui.tui import commands as c
     ("scale rs web-abc --replicas 0 -n x", c.Scale("replicasets", "web-abc", 0, "x")),
     ("delete pod web-1", c.Delete("pods", "web-1", "default", True)),
     ("delete deploy/web --no-confirm", c.Delete("deployments", "web", "default", False)),
+    ("delete pod db-1 --force", c.Delete("pods", "db-1", "default", True, 0)),
+    ("delete pod db-1 --grace-period=5", c.Delete("pods", "db-1", "default", True, 5)),
+    ("delete pod db-1 --force --grace-period 0", c.Delete("pods", "db-1", "default", True, 0)),
     ("apply -f manifests/web.yaml", c.Apply("manifests/web.yaml")),
     ("apply --filename=a.yaml", c.Apply("a.yaml")),
     ("kill node worker-1", c.Kill("node", "worker-1", None, True)),
@@ -81,6 +84,8 @@ def test_parse(line, expected):
     ("quit now", 'unexpected "now"'),
     ('get "pods', "cannot read the line: No closing quotation"),
     ("delete pod x --no-confirm=yes", "--no-confirm takes no value"),
+    ("delete pod x --force --grace-period=3", "--force needs --grace-period=0 (or no --grace-period)"),
+    ("delete pod x --grace-period=soon", '--grace-period must be a whole number of seconds, got "soon"'),
 ])
 def test_parse_errors_say_what_is_wrong(line, message):
     with pytest.raises(c.CommandError) as info:

@@ -201,7 +201,7 @@ class KubetuiApp(App):
             pods.border_subtitle = f"sort: {pods.sort_column}{' ▼' if pods.sort_reverse else ''}"
         elif second != self._shown_second:
             pods.refresh()  # ages and "restarted ... ago" move with the clock
-        if dirty & WORKLOAD_KINDS:
+        if dirty & WORKLOAD_KINDS or (dirty & {"pods", "nodes"} and self.model.objects["statefulsets"]):
             self.query_one("#workloads", WorkloadList).refresh_items()
         if "events" in dirty or second != self._shown_second:
             self.query_one("#events", EventsPane).refresh_events()
@@ -707,14 +707,19 @@ class KubetuiApp(App):
         kind = kinds.by_plural(command.resource)
         self.client.get(command.resource, command.name, command.namespace)
         where = f"{command.namespace}/" if command.namespace else ""
-        if kind.plural == "pods":
+        if kind.plural == "pods" and command.grace_period == 0:
+            after = ("It is removed from the API at once, without waiting for its kubelet to confirm the containers "
+                     "stopped: they may go on running on an unreachable node.")
+        elif kind.plural == "pods":
             after = "It terminates gracefully; a controller that owns it creates a replacement."
         else:
             after = "Objects it owns are deleted by the garbage collector."
         return self._run(lambda: self._do(
             f"Delete {kind.singular} {command.name}", f"Delete {kind.singular} {where}{command.name}? {after}",
-            lambda: self.client.delete(command.resource, command.name, command.namespace) and
-            f"{kind.singular}/{command.name} deleted", action_label="Delete", confirm=command.confirm))
+            lambda: self.client.delete(command.resource, command.name, command.namespace,
+                                       grace_period_seconds=command.grace_period) and
+            f"{kind.singular}/{command.name} {'force ' if command.grace_period == 0 else ''}deleted",
+            action_label="Delete", confirm=command.confirm))
 
     def _prepare_load(self, name: str):
         from ..cli import UnknownScenario, resolve_scenario  # the command line sits above the TUI

@@ -45,6 +45,7 @@ class Delete:
     name: str
     namespace: str | None = None
     confirm: bool = True
+    grace_period: int | None = None  # --grace-period; --force means 0
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ FLAGS: dict[str, dict[str, tuple[str, bool]]] = {
     "get": {**_NS, "-A": ("all_namespaces", False), "--all-namespaces": ("all_namespaces", False)},
     "describe": dict(_NS),
     "scale": {**_NS, "--replicas": ("replicas", True)},
-    "delete": {**_NS, **_NO_CONFIRM},
+    "delete": {**_NS, **_NO_CONFIRM, "--force": ("force", False), "--grace-period": ("grace_period", True)},
     "apply": {"-f": ("filename", True), "--filename": ("filename", True)},
     "kill": {**_NS, **_NO_CONFIRM},
     "cordon": {},
@@ -325,7 +326,18 @@ def _scale(args, flags) -> Scale:
 def _delete(args, flags) -> Delete:
     kind, name, rest = _target(args, "delete", need_name=True)
     _no_more(rest)
-    return Delete(kind.plural, name, _namespace(kind, flags), confirm=not flags.get("no_confirm"))
+    grace = None
+    if "grace_period" in flags:
+        text = str(flags["grace_period"])
+        try:
+            grace = int(text)
+        except ValueError:
+            raise CommandError(f'--grace-period must be a whole number of seconds, got "{text}"') from None
+    if flags.get("force"):
+        if grace not in (None, 0):
+            raise CommandError("--force needs --grace-period=0 (or no --grace-period)")
+        grace = 0
+    return Delete(kind.plural, name, _namespace(kind, flags), confirm=not flags.get("no_confirm"), grace_period=grace)
 
 
 def _apply(args, flags) -> Apply:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from ..engine.quantity import cpu_millis, to_bytes
+from ..printers import node_status
 
 RESOURCES = ("nodes", "pods", "services", "endpoints", "ingresses", "deployments", "replicasets",
              "replicationcontrollers", "statefulsets", "daemonsets", "jobs", "persistentvolumeclaims", "horizontalpodautoscalers", "events")
@@ -164,6 +165,20 @@ class ClusterModel:
             return "replicasets", ns, ref["name"]
         plural = {"ReplicationController": "replicationcontrollers", "StatefulSet": "statefulsets"}.get(ref["kind"])
         return (plural, ns, ref["name"]) if plural else None
+
+    def stuck_stateful_pods(self) -> dict[str, list[tuple[str, str]]]:
+        """StatefulSet key → (pod, node) of its pods left Terminating on a NotReady node: the controller
+        will not replace them until the node is deleted or the pod force-deleted (at most one pod per identity)."""
+        stuck: dict[str, list[tuple[str, str]]] = {}
+        for name, node in self.nodes().items():
+            if node_status(node).split(",")[0] == "Ready":
+                continue
+            for pod in self.pods_on(name):
+                ref = _controller_ref(pod)
+                if ref and ref["kind"] == "StatefulSet" and pod["metadata"].get("deletionTimestamp"):
+                    key = f"{pod['metadata'].get('namespace', 'default')}/{ref['name']}"
+                    stuck.setdefault(key, []).append((pod["metadata"]["name"], name))
+        return stuck
 
     def endpoint_targets(self, service: dict) -> tuple[list[str], list[str]]:
         """The Service's ready and not-ready endpoints: the pod name of each address (or its IP)."""

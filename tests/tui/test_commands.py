@@ -255,3 +255,35 @@ async def test_exec_writes_and_reads_a_file_in_a_pod(make_app):
         assert any(n.message == "hello" for n in app._notifications)
         await type_command(pilot, f"exec {pod} -- cat /nope")
         assert "No such file or directory" in line(app).hint
+
+
+@pytest.mark.asyncio
+async def test_a_stateful_pod_stuck_on_a_dead_node_is_flagged_and_force_delete_frees_it(make_app):
+    from kubetui.tui.widgets.workloads import WorkloadList
+    app = make_app()
+    client = app.client
+    client.create({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
+                   "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                            "template": {"metadata": {"labels": {"app": "db"}},
+                                         "spec": {"containers": [{"name": "db", "image": "postgres"}]}}}})
+    app.runner.step(30)
+    node = client.get("pods", "db-1", "default")["spec"]["nodeName"]
+    client.kill_node(node)
+    app.runner.step(400)  # NotReady, NoExecute taint, eviction: the pod waits for a kubelet that never answers
+    assert client.get("pods", "db-1", "default")["metadata"].get("deletionTimestamp")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.refresh_views(force=True)
+        workloads = app.query_one("#workloads", WorkloadList)
+        line_text = workloads.get_option("statefulsets/default/db").prompt.plain
+        assert f"⚠ db-1 stuck Terminating on unreachable {node}" in line_text
+        assert "not replaced until its node is deleted\n    or :delete pod db-1 --force" in line_text
+        await type_command(pilot, "delete pod db-1 --force")
+        assert "removed from the API at once" in app.screen.message
+        await pilot.press("y")
+        await pilot.pause()
+        app.runner.step(30)
+        app.refresh_views(force=True)
+        replacement = client.get("pods", "db-1", "default")
+        assert replacement["spec"]["nodeName"] != node and not replacement["metadata"].get("deletionTimestamp")
+        assert "stuck" not in workloads.get_option("statefulsets/default/db").prompt.plain

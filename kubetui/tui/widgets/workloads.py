@@ -61,6 +61,7 @@ class WorkloadList(OptionList):
         highlighted = self.selected
         entries: list[tuple[Text, str]] = []
         pending = Style(color=self.app.theme_variables.get("pod-pending"))
+        stuck = self.model.stuck_stateful_pods() if objects["statefulsets"] else {}
         for resource, short in WORKLOADS:
             for key, obj in sorted(objects[resource].items()):
                 if resource in ("replicasets", "jobs") and _owned(obj):
@@ -68,6 +69,11 @@ class WorkloadList(OptionList):
                 done, want, word = _progress(resource, obj)
                 text = Text(f"{short}/{key}  ")
                 text.append(f"{done}/{want} {word}", None if done >= want else pending)
+                if resource == "statefulsets":
+                    for pod, node in stuck.get(key, ()):
+                        text.append(f"\n  ⚠ {pod} stuck Terminating on unreachable {node}", self._bad())
+                        text.append(f"\n    not replaced until its node is deleted\n    or :delete pod {pod} --force",
+                                    Style(dim=True))
                 entries.append((text, f"{resource}/{key}"))
         for key, hpa in sorted(objects["horizontalpodautoscalers"].items()):
             spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
