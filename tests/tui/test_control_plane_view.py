@@ -66,3 +66,8 @@ async def test_leaders_standbys_takeover_and_quorum_loss_are_shown():
         assert ("etcd lost quorum (1 of 3 members up, 2 needed): writes fail, controllers stalled"
                 in app.query_one("#header", ClusterHeader).plain)
         assert components(tree, "control-plane-3")["etcd"] == "member, no quorum (1 of 3 up)"
+        await pilot.press("3")
+        await pilot.pause()
+        title = str(app.screen.query_one("#etcd-title").render())
+        assert "control-plane-1 ✗ down, control-plane-2 ✗ down, control-plane-3 ✓" in title
+        assert "NO QUORUM (1 of 3 up, 2 needed): writes fail" in title

@@ -34,6 +34,11 @@ HINTS = [
     ("/registry/events/", "Events are stored as JSON text and expire after --event-ttl (1h) through an etcd lease."),
     ("/registry/leases/kube-node-lease/", "Each kubelet renews its node's Lease here: a missed renewal is how the "
                                           "control plane notices a dead node."),
+    ("/registry/leases/kube-system/", "kube-scheduler, kube-controller-manager and cloud-controller-manager elect "
+                                      "their leader here: the holder renews every 2 s; a standby takes over a Lease "
+                                      "not renewed for 15 s."),
+    ("/registry/masterleases/", "Each kube-apiserver keeps its address here under a 15 s etcd lease; the live ones "
+                                "are the `kubernetes` Service's endpoints."),
     ("/registry/", "Every key's mod_revision is the object's resourceVersion; the API server is the only writer. "
                    "Nodes are under minions/, Services under services/specs/, RCs under controllers/."),
 ]
@@ -69,6 +74,22 @@ def value_text(value) -> str:
     return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30)
 
 
+def members_text(status: dict) -> Text:
+    """The title line: the store's members (one per control-plane machine) and whether they have quorum."""
+    text = Text("etcd: the API server's store (read-only) │ members: ")
+    for i, host in enumerate(status["hosts"]):
+        if i:
+            text.append(", ")
+        mark = ("✓ raft leader" if host["etcdLeader"] else "✓") if host["running"] else "✗ down"
+        text.append(f"{host['name']} {mark}", None if host["running"] else "bold red")
+    if status["quorum"]:
+        text.append(f" │ quorum ({status['running']} of {status['members']} up)", "green")
+    else:
+        text.append(f" │ NO QUORUM ({status['running']} of {status['members']} up, {status['needed']} needed): "
+                    "writes fail", "bold red")
+    return text
+
+
 class EtcdScreen(LiveScreen):
     """Browse `/registry/...` (key `3`): select a key to see its value; `[` / `]` walk its revisions."""
 
@@ -99,7 +120,7 @@ class EtcdScreen(LiveScreen):
         self._shown: tuple | None = None  # what the value pane shows, to skip identical repaints
 
     def compose(self) -> ComposeResult:
-        yield Static("etcd: the API server's store (read-only)", id="etcd-title")
+        yield Static(members_text(self.client.control_plane()), id="etcd-title")
         with Horizontal():
             tree: Tree = Tree(ROOT, data=ROOT, id="etcd-tree")
             tree.guide_depth = 2
@@ -286,6 +307,7 @@ class EtcdScreen(LiveScreen):
 
     def refresh_view(self) -> None:
         self._polls += 1
+        self.query_one("#etcd-title", Static).update(members_text(self.client.control_plane()))
         if self._polls % TREE_EVERY == 0:
             tree = self.query_one(Tree)
             cursor = tree.cursor_node
