@@ -34,6 +34,7 @@ from .controllers.replicationcontroller import ReplicationControllerController
 from .controllers.resourcequota import ResourceQuotaController
 from .controllers.service import ServiceController
 from .controllers.serviceaccount import ServiceAccountController
+from .controllers.serviceaccounttoken import ServiceAccountTokenController
 from .controllers.statefulset import StatefulSetController
 from .controllers.tainteviction import TaintEvictionController
 from .controllers.ttlafterfinished import TTLAfterFinishedController
@@ -43,6 +44,7 @@ from .node.machine import Machine
 from .profiles import Profile, get_profile
 from .scheduler.scheduler import Scheduler
 from .store import Store
+from .tokens import ClusterKeys
 
 
 CONTROL_PLANE_ROLE = "control-plane"
@@ -55,7 +57,7 @@ KUBERNETES_SERVICE_IP = "10.96.0.1"
 # kube-controller-manager's controllers, in the order they start.
 CONTROLLERS = (
     NodeIpamController, NodeLifecycleController, TaintEvictionController, PodGCController,
-    NamespaceController, ServiceAccountController, GarbageCollector,
+    NamespaceController, ServiceAccountController, ServiceAccountTokenController, GarbageCollector,
     ReplicationControllerController, ReplicaSetController, DeploymentController, EndpointsController,
     ServiceController, ResourceQuotaController, IngressController,
     PersistentVolumeController, PVCProtectionController, PVProtectionController, HostPathProvisioner,
@@ -111,6 +113,7 @@ class Cluster:
         self.metrics = self.ctx.metrics = MetricsServer(self)
         self.control_plane = ControlPlane(self.ctx, self.store)
         self._bootstrap()
+        self.ctx.keys = self.files.keys = ClusterKeys(self.api.get("namespaces", "kube-system")["metadata"]["uid"])
         self.controllers = {cls.name: cls(self.ctx) for cls in controllers}
         self.scheduler = Scheduler(self.ctx)
         self.machines: dict[str, Machine] = {}

@@ -19,6 +19,7 @@ class Context:
     rng: random.Random
     profile: Profile
     metrics: object = None  # the MetricsServer, once the cluster has one
+    keys: object = None  # tokens.ClusterKeys: the CA and service-account signing key, once bootstrapped
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (component, key, message), newest last
     gates: dict = field(default_factory=dict)  # leader-elected component name → leaderelection.Gate
 

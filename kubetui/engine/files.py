@@ -14,6 +14,7 @@ import base64
 import posixpath
 
 from .api import errors
+from .clock import parse_rfc3339
 
 CONFIG_SYNC_SECONDS = 60.0  # the kubelet's sync period plus its ConfigMap cache TTL, roughly
 
@@ -24,6 +25,7 @@ class FileSystems:
     def __init__(self, api, clock):
         self.api = api
         self.clock = clock
+        self.keys = None  # tokens.ClusterKeys, set once the cluster is bootstrapped
         self._stores: dict[tuple, dict[str, str]] = {}
         self._config: dict[tuple, tuple[float, dict[str, str]]] = {}
 
@@ -98,6 +100,17 @@ class FileSystems:
             return self._config_files(pod, vol), True
         return self._stores.setdefault(("emptyDir", meta["uid"], vol["name"]), {}), False
 
+    def _token(self, pod: dict, expiration: int) -> str:
+        """The pod's bound token, as the kubelet last fetched it: at start, then whenever 80 % of the
+        requested lifetime has passed."""
+        meta, spec = pod["metadata"], pod["spec"]
+        account = self.api.try_get("serviceaccounts", spec.get("serviceAccountName") or "default", meta["namespace"])
+        node = self.api.try_get("nodes", spec["nodeName"]) if spec.get("nodeName") else None
+        started = parse_rfc3339((pod.get("status") or {}).get("startTime") or meta["creationTimestamp"])
+        refresh = 0.8 * expiration
+        issued = started + (self.clock.now - started) // refresh * refresh
+        return self.keys.bound_token(pod, (account or {}).get("metadata", {}).get("uid", ""), node, issued, expiration)
+
     def _config_files(self, pod: dict, vol: dict) -> dict[str, str]:
         key = (pod["metadata"]["uid"], vol["name"])
         now = self.clock.now
@@ -124,7 +137,8 @@ class FileSystems:
                     if item.get("key") in data:
                         files[item.get("path", item["key"])] = data[item["key"]]
             if "serviceAccountToken" in source:
-                files[source["serviceAccountToken"].get("path", "token")] = "eyJhbGciOiJSUzI1NiJ9.(simulated token)"
+                request = source["serviceAccountToken"]
+                files[request.get("path", "token")] = self._token(pod, request.get("expirationSeconds", 3600))
             if "downwardAPI" in source:
                 for item in source["downwardAPI"].get("items") or ():
                     if (item.get("fieldRef") or {}).get("fieldPath") == "metadata.namespace":

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 from ..api.errors import ApiError
 from .base import Controller
 
@@ -32,7 +29,6 @@ class ServiceAccountController(Controller):
         self.configmaps = self.informers.informer("configmaps")
         self.service_accounts.add_handler(on_delete=self._on_service_account_delete)
         self.configmaps.add_handler(on_update=lambda old, new: self._on_configmap(new), on_delete=self._on_configmap)
-        self._ca_bundle: str | None = None
 
     def _on_service_account_delete(self, sa: dict) -> None:
         if sa["metadata"]["name"] in MANAGED_SERVICE_ACCOUNTS:
@@ -58,7 +54,7 @@ class ServiceAccountController(Controller):
         self._publish_root_ca(key)
 
     def _publish_root_ca(self, namespace: str) -> None:
-        data = {"ca.crt": self._root_ca()}
+        data = {"ca.crt": self.ctx.keys.ca_certificate()}
         current = self.configmaps.get(f"{namespace}/{ROOT_CA_CONFIGMAP}")
         if current is not None and current.get("data") == data:
             return
@@ -77,15 +73,3 @@ class ServiceAccountController(Controller):
         except ApiError as exc:
             if exc.code not in (403, 404, 409):
                 raise
-
-    def _root_ca(self) -> str:
-        """The cluster CA certificate in PEM. Nothing verifies it in the simulation, so its body is
-        stand-in bytes derived from the kube-system namespace's uid (stable for a seed)."""
-        if self._ca_bundle is None:
-            kube_system = self.namespaces.get("kube-system")
-            seed = (kube_system["metadata"]["uid"] if kube_system else "kubetui").encode()
-            body = b"".join(hashlib.sha256(seed + bytes([i])).digest() for i in range(24))
-            text = base64.b64encode(b"\x30\x82\x03\x00" + body).decode()
-            lines = [text[i:i + 64] for i in range(0, len(text), 64)]
-            self._ca_bundle = "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
-        return self._ca_bundle
