@@ -43,7 +43,7 @@ SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulset
 # Actions that act on the main screen's selection; other screens bring their own keys.
 PANES = ("nodes", "pods", "events", "workloads")  # the Tab order of the main screen
 SELECTION_ACTIONS = {"kill", "crash", "restart_node", "cordon", "drain", "scale", "rollout_undo", "describe",
-                     "explain", "edit", "proxy_rules", "filter", "sort", "sort_reverse"}
+                     "explain", "edit", "proxy_rules", "runtime", "files", "filter", "sort", "sort_reverse"}
 HELP_NOTES = """Panes: nodes (enter expands a node to its pods), workloads & services, pods, events.
 The selected thing is the cursor line of the focused pane (or of the pane focused last).
 Pod list: click a column title to sort by it; `/` then `-l app=web` filters by labels.
@@ -572,6 +572,21 @@ class KubetuiApp(App):
             self.notify("select a node (or a scheduled pod) first", title="kube-proxy", severity="warning")
             return
         self._open(self._screen("proxy").ProxyScreen(self.client, sel[1]))
+
+    def action_runtime(self) -> None:
+        sel = self.selection()
+        if sel and sel[0] == "pod":
+            node = (self.client.get("pods", sel[2], sel[1]).get("spec") or {}).get("nodeName")
+            sel = ("node", node) if node else None
+        if not sel or sel[0] != "node":
+            self.notify("select a node (or a scheduled pod) first", title="Runtime", severity="warning")
+            return
+        self._open(self._screen("runtime").RuntimeScreen(self.client, sel[1]))
+
+    def action_files(self) -> None:
+        sel = self._need("pod")
+        if sel:
+            self._open(self._screen("files").FilesScreen(self.client, sel[1], sel[2]))
 
     def action_edit(self) -> None:
         target = self._selected_object()

@@ -313,3 +313,46 @@ async def test_workloads_pane_lists_daemonsets_jobs_and_claims(make_app):
         assert "pvc/default/data  Pending" in lines  # WaitForFirstConsumer: no pod uses it yet
         hpa = next(line for line in lines if line.startswith("hpa/default/web → deployment/web  cpu: "))
         assert re.match(r"hpa/default/web → deployment/web  cpu: \d+%/50%  \d+ repli", hpa)  # cut to the pane
+
+
+@pytest.mark.asyncio
+async def test_runtime_key_shows_pause_sandboxes_and_containers(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        tree = app.query_one("#nodes", NodeTree)
+        tree.focus()
+        tree.select_node("worker-1")
+        await pilot.press("r")
+        await pilot.pause()
+        text = app.screen.text
+        pods = [p["metadata"]["name"] for p in app.client.list("pods", "default")
+                if p["spec"].get("nodeName") == "worker-1"]
+        assert text.startswith("containerd on worker-1")
+        for name in pods:
+            assert f"POD default/{name}   IP 10.244." in text
+        assert text.count("(pause)        registry.k8s.io/pause:3.10") == len(pods)
+        assert text.count(" web            docker.io/library/nginx") == len(pods)
+        await pilot.press("escape")
+
+
+@pytest.mark.asyncio
+async def test_files_key_lists_volumes_files_and_the_service_account_token(make_app):
+    from kubetui.engine.tokens import claims_of
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pods = app.query_one("#pods", PodList)
+        pods.focus()
+        name = pods.rows[0].name
+        app.client.exec(name, ["write", "/tmp/note", "hello"], "default")
+        await pilot.press("f")
+        await pilot.pause()
+        text = app.screen.text
+        assert text.startswith(f"volumes of pod default/{name}")
+        assert "mounted at web:/var/run/secrets/kubernetes.io/serviceaccount (ro)" in text
+        assert "the ServiceAccount's API credentials: a JWT" in text
+        assert "  namespace: default" in text and "  ca.crt: -----BEGIN CERTIFICATE-----" in text
+        token = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("  token: "))
+        assert claims_of(token)["kubernetes.io"]["pod"]["name"] == name
+        assert "the container's own layer: a restart starts it afresh" in text
