@@ -563,25 +563,26 @@ class KubetuiApp(App):
         if sel:
             self._open(self._screen("explain").ExplainScreen(self.client, sel[2], sel[1]))
 
-    def action_proxy_rules(self) -> None:
+    def _selected_node(self, title: str) -> str | None:
+        """The selected node, or the node of the selected pod."""
         sel = self.selection()
         if sel and sel[0] == "pod":
             node = (self.client.get("pods", sel[2], sel[1]).get("spec") or {}).get("nodeName")
             sel = ("node", node) if node else None
         if not sel or sel[0] != "node":
-            self.notify("select a node (or a scheduled pod) first", title="kube-proxy", severity="warning")
-            return
-        self._open(self._screen("proxy").ProxyScreen(self.client, sel[1]))
+            self.notify("select a node (or a scheduled pod) first", title=title, severity="warning")
+            return None
+        return sel[1]
+
+    def action_proxy_rules(self) -> None:
+        node = self._selected_node("kube-proxy")
+        if node:
+            self._open(self._screen("proxy").ProxyScreen(self.client, node))
 
     def action_runtime(self) -> None:
-        sel = self.selection()
-        if sel and sel[0] == "pod":
-            node = (self.client.get("pods", sel[2], sel[1]).get("spec") or {}).get("nodeName")
-            sel = ("node", node) if node else None
-        if not sel or sel[0] != "node":
-            self.notify("select a node (or a scheduled pod) first", title="Runtime", severity="warning")
-            return
-        self._open(self._screen("runtime").RuntimeScreen(self.client, sel[1]))
+        node = self._selected_node("Runtime")
+        if node:
+            self._open(self._screen("runtime").RuntimeScreen(self.client, node))
 
     def action_files(self) -> None:
         sel = self._need("pod")
