@@ -9,6 +9,15 @@ TOKEN_EXPIRATION_SECONDS = 3607  # what the plugin asks for: an hour, plus a lit
 ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 
 
+# The same for every pod, and stored objects are never mutated: one copy serves them all (100,000 pods
+# would otherwise hold 100,000 identical copies).
+_TOKEN_SOURCES = [
+    {"serviceAccountToken": {"expirationSeconds": TOKEN_EXPIRATION_SECONDS, "path": "token"}},
+    {"configMap": {"name": ROOT_CA_CONFIGMAP, "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+    {"downwardAPI": {"items": [{"path": "namespace",
+                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]
+
+
 def admit_pod(pod: dict, account: dict | None, suffix: str) -> None:
     """Check the pod's ServiceAccount and add the `kube-api-access-<suffix>` projected volume (token, ca.crt,
     namespace) mounted read-only at TOKEN_MOUNT_PATH in every container, unless automount is off.
@@ -32,11 +41,8 @@ def admit_pod(pod: dict, account: dict | None, suffix: str) -> None:
     if all(any(m.get("mountPath") == TOKEN_MOUNT_PATH for m in c.get("volumeMounts") or ()) for c in containers):
         return
     volume = f"kube-api-access-{suffix}"
-    spec["volumes"] = [*(spec.get("volumes") or ()), {"name": volume, "projected": {"defaultMode": 420, "sources": [
-        {"serviceAccountToken": {"expirationSeconds": TOKEN_EXPIRATION_SECONDS, "path": "token"}},
-        {"configMap": {"name": ROOT_CA_CONFIGMAP, "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-        {"downwardAPI": {"items": [{"path": "namespace",
-                                    "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]}}]
+    spec["volumes"] = [*(spec.get("volumes") or ()),
+                       {"name": volume, "projected": {"defaultMode": 420, "sources": _TOKEN_SOURCES}}]
     for container in containers:
         mounts = container.get("volumeMounts") or []
         if not any(m.get("mountPath") == TOKEN_MOUNT_PATH for m in mounts):
