@@ -20,6 +20,7 @@ from ..engine.api.errors import ApiError
 from ..engine import gcpolicy
 from ..engine.cluster import NodeConfig
 from ..live import LiveRunner
+from ..recording import RecordingClient, RecordingRunner, ReplayingClient, apply_directive
 from ..scenario.loader import ScenarioError, load_scenario
 from ..scenario.yamlsrc import SourceError, load_documents
 from . import commands as cmd
@@ -70,6 +71,7 @@ class KubetuiApp(App):
         self.live = live
         self.theme_dirs = theme_dirs
         self.keymap_file = keymap_file
+        self.scenario_lock: str | None = None  # why `:load` is refused (a recording or replay holds the scenario)
         self.model = ClusterModel(client)
         self.kubetui_themes: list[str] = []
         self.user_keymap: dict[str, str] = {}
@@ -725,6 +727,9 @@ class KubetuiApp(App):
         from ..cli import UnknownScenario, resolve_scenario  # the command line sits above the TUI
         from ..scenario.runner import start
 
+        if self.scenario_lock:
+            raise cmd.CommandError(f"load: {self.scenario_lock}")
+
         try:
             run = start(load_scenario(resolve_scenario(name)))
         except (ScenarioError, UnknownScenario) as exc:
@@ -834,10 +839,33 @@ def apply_file(client, path: str) -> list[str]:
     return done
 
 
-def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True) -> int:
-    """Open the TUI on a started ScenarioRun (from kubetui.scenario.runner.start); returns the exit code."""
+def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True,
+            recorder=None, recording=None) -> int:
+    """Open the TUI on a started ScenarioRun (from kubetui.scenario.runner.start); returns the exit code.
+    With a `recorder` (kubetui.recording) the user's actions are recorded; with a `recording` they are replayed."""
     gcpolicy.interactive()
-    runner = LiveRunner(run.client, speed=speed, paused=paused)
-    app = KubetuiApp(run.client, runner, run.loaded.name, confirm=confirm, theme=theme)
-    app.run()
+    app = build_app(run, speed, paused, theme, confirm, recorder, recording)
+    try:
+        app.run()
+    finally:
+        if recorder is not None:
+            recorder.close(run.log)
     return app.return_code or 0
+
+
+def build_app(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True,
+              recorder=None, recording=None, live: bool = True) -> KubetuiApp:
+    client = run.client
+    if recording is not None:
+        client = ReplayingClient(run.client, recording)
+        runner = LiveRunner(client, speed=speed, paused=paused)
+        client.on_directive = lambda name, value: apply_directive(runner, name, value)
+    elif recorder is not None:
+        client = RecordingClient(run.client, recorder)
+        runner = RecordingRunner(run.client, recorder, speed=speed, paused=paused)
+    else:
+        runner = LiveRunner(client, speed=speed, paused=paused)
+    app = KubetuiApp(client, runner, run.loaded.name, confirm=confirm, theme=theme, live=live)
+    if recorder is not None or recording is not None:
+        app.scenario_lock = "not while recording or replaying: the recording holds one scenario"
+    return app
