@@ -19,6 +19,7 @@ from ..engine.api import kinds
 from ..engine.api.errors import ApiError
 from ..engine import gcpolicy
 from ..engine.cluster import NodeConfig
+from ..engine.timetravel import ClusterAt
 from ..live import LiveRunner
 from ..recording import RecordingClient, RecordingRunner, ReplayingClient, apply_directive
 from ..scenario.loader import ScenarioError, load_scenario
@@ -33,6 +34,7 @@ from .widgets.events import EventsPane
 from .widgets.header import ClusterHeader, control_plane_alert, speed_text
 from .widgets.nodetree import NodeTree
 from .widgets.podlist import FilterInput, PodList
+from .widgets.timetravel import TimeTravelBar
 from .widgets.workloads import KINDS as WORKLOAD_KINDS, WorkloadList
 
 REFRESH_HZ = 5
@@ -72,6 +74,9 @@ class KubetuiApp(App):
         self.theme_dirs = theme_dirs
         self.keymap_file = keymap_file
         self.scenario_lock: str | None = None  # why `:load` is refused (a recording or replay holds the scenario)
+        self.travel: int | None = None  # the past revision the panes show (None: live)
+        self._live_client = client
+        self._paused_before_travel = False
         self.model = ClusterModel(client)
         self.kubetui_themes: list[str] = []
         self.user_keymap: dict[str, str] = {}
@@ -97,6 +102,9 @@ class KubetuiApp(App):
                 yield PodList(self.model, clock, id="pods")
                 yield EventsPane(self.model, clock, id="events")
         yield CommandLine(CompletionNames(self), id="command")
+        if self.travel is not None:
+            yield TimeTravelBar(self._live_client.cluster.store, self.travel,
+                                self._live_client.cluster.profile.compaction_interval, id="travel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -744,12 +752,18 @@ class KubetuiApp(App):
         """Replace the running cluster with a started ScenarioRun: new client, model and runner, fresh panes."""
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        self.travel = None
+        self.runner = LiveRunner(run.client, speed=self.runner.speed, paused=self.runner.paused)
+        self.scenario_name = run.loaded.name
+        self._live_client = run.client
+        await self._show(run.client)
+
+    async def _show(self, client) -> None:
+        """Point every pane at `client` (the live cluster or a past revision of it) and rebuild them."""
         history = self.query_one("#command", CommandLine).history
         self.model.close()
-        self.client = run.client
-        self.runner = LiveRunner(run.client, speed=self.runner.speed, paused=self.runner.paused)
-        self.model = ClusterModel(run.client)
-        self.scenario_name = run.loaded.name
+        self.client = client
+        self.model = ClusterModel(client)
         self._last_pane = None
         self._shown_second = -1
         self._swapping = True
@@ -759,6 +773,36 @@ class KubetuiApp(App):
             self._swapping = False
         self.query_one("#command", CommandLine).history = history
         self._init_panes()
+
+    # -- time travel ---------------------------------------------------------------------------
+
+    async def action_time_travel(self) -> None:
+        """Open the scrubber at the live revision and pause the clock; arrows move the panes into the past."""
+        if self.travel is not None:
+            self.query_one("#travel", TimeTravelBar).focus()
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self._paused_before_travel = self.runner.paused
+        self.runner.pause()
+        self.travel = self._live_client.cluster.store.revision
+        bar = TimeTravelBar(self._live_client.cluster.store, self.travel,
+                            self._live_client.cluster.profile.compaction_interval, id="travel")
+        await self.mount(bar, before=self.query_one(Footer))
+        bar.focus()
+        self.refresh_views(force=True)
+
+    async def on_time_travel_bar_moved(self, message: TimeTravelBar.Moved) -> None:
+        if message.revision is None:
+            self.travel = None
+            await self._show(self._live_client)
+            if not self._paused_before_travel:
+                self.runner.resume()
+            self.notify("back to the live cluster", timeout=2)
+            return
+        self.travel = message.revision
+        await self._show(ClusterAt(self._live_client, message.revision))
+        self.query_one("#travel", TimeTravelBar).focus()
 
     # -- help ----------------------------------------------------------------------------------
 
