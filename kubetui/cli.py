@@ -13,6 +13,7 @@ from .data import data_dir
 from .engine.api import kinds
 from .engine.durations import parse_duration
 from .printers import format_rows, table
+from .recording import Recorder, ReplayError, ReplayingClient, loaded_scenario, read_recording
 from .scenario.loader import ScenarioError, load_scenario
 from .scenario.runner import ScenarioRun, run_for, start
 
@@ -63,7 +64,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def build_tui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubetui", description="A Kubernetes cluster playground in the terminal.",
-        epilog="Other commands: `kubetui run SCENARIO` runs headless and prints the final state (kubetui run -h).")
+        epilog="Other commands: `kubetui run SCENARIO` runs headless and prints the final state (kubetui run -h); "
+               "`kubetui replay FILE` replays a recording (kubetui replay -h).")
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                         help="a scenario or manifest file, or a bundled scenario name (default: %(default)s)")
     _common(parser)
@@ -72,6 +74,22 @@ def build_tui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", default=None, help="colour theme name")
     parser.add_argument("--no-confirm", dest="confirm", action="store_false",
                         help="do not ask before destructive keys (for live demos)")
+    parser.add_argument("--record", metavar="FILE", default=None,
+                        help="record every action with its virtual time, for `kubetui replay FILE`")
+    return parser
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubetui replay", description="Replay a recording (kubetui --record FILE) exactly: in the TUI, or headless.")
+    parser.add_argument("recording", help="a file written by kubetui --record")
+    parser.add_argument("--headless", action="store_true",
+                        help="replay without the TUI and print the final state (as kubetui run does)")
+    parser.add_argument("--for", dest="duration", type=_duration, default=None,
+                        help="headless: virtual time to run; default: past the last recorded action until the cluster settles")
+    parser.add_argument("-o", "--output", choices=("table", "yaml", "json"), default="table")
+    parser.add_argument("--speed", type=_speed, default=1.0, help="TUI: starting speed (recorded changes apply)")
+    parser.add_argument("--theme", default=None, help="TUI: colour theme name")
     return parser
 
 
@@ -98,13 +116,52 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":
         return run_headless(build_parser().parse_args(argv[1:]))
+    if argv and argv[0] == "replay":
+        return replay(build_replay_parser().parse_args(argv[1:]))
     args = build_tui_parser().parse_args(argv)
     run = _start(args)
     if run is None:
         return 2
+    recorder = None
+    if args.record:
+        try:
+            out = open(args.record, "x", encoding="utf-8")
+        except OSError as exc:
+            print(f"kubetui: --record {args.record}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        spec = run.loaded.scenario.spec
+        recorder = Recorder(out, run.loaded, spec.seed if args.seed is None else args.seed, args.profile or spec.profile)
     from .tui.app import run_tui  # Textual loads only for the TUI, so headless runs start fast
 
-    return run_tui(run, speed=args.speed, paused=args.paused, theme=args.theme, confirm=args.confirm)
+    return run_tui(run, speed=args.speed, paused=args.paused, theme=args.theme, confirm=args.confirm,
+                   recorder=recorder)
+
+
+def replay(args: argparse.Namespace) -> int:
+    try:
+        recording = read_recording(args.recording)
+        run = start(loaded_scenario(recording, args.recording), seed=recording.seed, profile=recording.profile)
+    except (ReplayError, ScenarioError) as exc:
+        print(f"kubetui: {exc}", file=sys.stderr)
+        return 2
+    if not args.headless:
+        from .tui.app import run_tui
+
+        return run_tui(run, speed=args.speed, theme=args.theme, recording=recording)
+    client = ReplayingClient(run.client, recording)
+    try:
+        if args.duration is not None:
+            client.run_until(args.duration)
+        else:
+            client.run_until(max(recording.end, run.timeline_end))
+            run.cluster.run_until_idle()
+    except ReplayError as exc:
+        print(f"kubetui: {exc}", file=sys.stderr)
+        return 1
+    for line in run.log + client.results:
+        print(line, file=sys.stderr)
+    sys.stdout.write(render(run, args.output))
+    return 0
 
 
 def run_headless(args: argparse.Namespace) -> int:

@@ -91,15 +91,17 @@ class Clock:
             if not timer.daemon:
                 self._busy -= 1
 
-    def _run_one(self) -> None:
+    def _run_one(self) -> bool:
+        """Pop the next timer and run it; False if it had been cancelled."""
         when, _, timer = heapq.heappop(self._heap)
         if not timer.daemon:
             self._busy -= 1
         if timer.cancelled:
-            return
+            return False
         self.now = when
         self.events_run += 1
         timer.fn(*timer.args)
+        return True
 
     def advance(self, seconds: float) -> None:
         """Run every timer due within the next `seconds` of virtual time, then stand at the end."""
@@ -108,16 +110,16 @@ class Clock:
     def run_until(self, end: float, max_events: int | None = None) -> bool:
         """Run the timers due up to `end`, then stand at `end`; True when it got there.
 
-        With `max_events`, stop early (standing at the last timer run) after that many, so a caller
-        can interleave other work; calling again carries on in the same order.
+        With `max_events`, stop early (standing at the last timer run) after that many have run
+        (cancelled timers do not count), so a caller can interleave other work; calling again carries
+        on in the same order.
         """
         heap = self._heap
         ran = 0
         while heap and heap[0][0] <= end:
             if max_events is not None and ran >= max_events:
                 return False
-            self._run_one()
-            ran += 1
+            ran += self._run_one()
         if end > self.now:
             self.now = end
         return True

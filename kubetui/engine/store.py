@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from array import array
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -117,6 +118,10 @@ class Store:
         self._next_lease = 1
         self._lease_timer = None
         self.quorum = True  # False while a majority of the members is down (set by the control plane)
+        # The virtual time of each revision since the compaction point (for time travel): revision
+        # `_times_base + i` was written at `_times[i]`.
+        self._times = array("d", [self.clock.now])
+        self._times_base = self.revision
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -196,10 +201,12 @@ class Store:
                 state[key] = event.prev_kv
         return state
 
-    def history(self, key: str) -> list[KeyValue | None]:
-        """Every retained version of `key`, oldest first (None marks a deletion)."""
+    def history(self, key: str, until: int | None = None) -> list[KeyValue | None]:
+        """Every retained version of `key` (up to revision `until`), oldest first (None marks a deletion)."""
         out: list[KeyValue | None] = []
         for rev in self._key_revs.get(key, ()):
+            if until is not None and rev > until:
+                break
             i = bisect.bisect_left(self._log_revs, rev)
             while i < len(self._log) and self._log_revs[i] == rev:
                 if self._log[i].key == key:
@@ -210,14 +217,18 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def put(self, key: str, value: dict, lease: int = 0) -> KeyValue:
+    def _next_revision(self) -> None:
         self.revision += 1
+        self._times.append(self.clock.now)
+
+    def put(self, key: str, value: dict, lease: int = 0) -> KeyValue:
+        self._next_revision()
         return self._apply_put(key, value, lease)
 
     def delete(self, key: str) -> KeyValue | None:
         if key not in self._kvs:
             return None
-        self.revision += 1
+        self._next_revision()
         return self._apply_delete(key)
 
     def txn(self, compares: list[Compare], success: list[Op], failure: list[Op] = ()) -> tuple[bool, list]:
@@ -226,7 +237,7 @@ class Store:
         ops = success if ok else failure
         results: list = []
         if any(op.type in ("put", "delete") and (op.type == "put" or op.key in self._kvs) for op in ops):
-            self.revision += 1
+            self._next_revision()
         for op in ops:
             if op.type == "put":
                 results.append(self._apply_put(op.key, op.value, op.lease))
@@ -332,6 +343,18 @@ class Store:
             else:
                 del self._key_revs[key]
         self.compact_revision = revision
+        if revision > self._times_base:
+            del self._times[:revision - self._times_base]
+            self._times_base = revision
+
+    def time_of(self, revision: int) -> float:
+        """The virtual time `revision` was written (the compaction point or later)."""
+        self._check_revision(revision)
+        return self._times[max(0, revision - self._times_base)]
+
+    def revision_at(self, time: float) -> int:
+        """The last revision written at or before virtual `time` (at least the compaction point)."""
+        return self._times_base + max(0, bisect.bisect_right(self._times, time) - 1)
 
     # -- leases ------------------------------------------------------------------------------
 
@@ -424,6 +447,8 @@ class Store:
         store._next_lease = header["nextLease"]
         if clock is None:
             store.clock.now = header["now"]
+        store._times = array("d", [store.clock.now])  # snapshots keep no write times: older ones read as this
+        store._times_base = store.revision
         for l in header["leases"]:
             keys = {k for k, kv in store._kvs.items() if kv.lease == l["id"]}
             store._leases[l["id"]] = Lease(l["id"], l["ttl"], l["expiresAt"], keys)

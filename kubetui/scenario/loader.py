@@ -41,7 +41,7 @@ class TimelineEntry:
     source: Source
 
     @property
-    def at(self) -> float:
+    def at(self) -> float | None:
         return self.action.at
 
 
@@ -77,7 +77,7 @@ class LoadedScenario:
     scenario: Scenario
     nodes: list[ExpandedNode]
     manifests: list[Manifest]
-    timeline: list[TimelineEntry]  # in time order; equal times keep file order
+    timeline: list[TimelineEntry]  # `at` entries in time order (equal times keep file order), then `when` ones
     source: str
 
     @property
@@ -135,7 +135,7 @@ def _load_scenario_document(documents: list[Document], filename: str, base: Path
         raise ScenarioError(problems)
     timeline = [TimelineEntry(action, Source(filename, doc.line_of(("spec", "timeline", i))))
                 for i, action in enumerate(scenario.spec.timeline)]
-    timeline.sort(key=lambda entry: entry.at)
+    timeline.sort(key=lambda entry: (entry.at is None, entry.at or 0.0))  # `when` entries last, in file order
     return LoadedScenario(scenario, scenario.spec.expand_nodes(), manifests, timeline, filename)
 
 

@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal, NoReturn
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ..engine.api import kinds
-from ..engine.api.errors import ApiError
 from ..engine.durations import parse_duration
 from ..engine.quantity import parse_quantity
+from .conditions import ConditionSpec
+from .targets import parse_object_target, parse_pod_target
 
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
@@ -211,33 +211,9 @@ _PARAMETERS = ("target", "manifest", "replicas", "container")
 _ROLLOUT_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 
 
-def parse_pod_target(target: str) -> tuple[str | None, str]:
-    """`name` or `namespace/name` (a pod name or name prefix) -> (namespace or None, name)."""
-    parts = target.split("/")
-    if len(parts) > 2 or not all(parts):
-        raise ValueError(f'expected a pod name or namespace/name, got "{target}"')
-    return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+class ActionSpec(_Strict):
+    """Something done to the cluster: what a timeline entry, a lesson step or a lesson's solution does."""
 
-
-def parse_object_target(target: str, default_resource: str | None = None) -> tuple[str | None, kinds.Kind, str]:
-    """`resource/name`, `namespace/resource/name` or a bare name of `default_resource` -> (namespace, kind, name)."""
-    parts = target.split("/")
-    if len(parts) == 1 and default_resource and parts[0]:
-        parts = [default_resource, parts[0]]
-    if len(parts) not in (2, 3) or not all(parts):
-        raise ValueError(f'expected resource/name or namespace/resource/name such as "deployment/web", got "{target}"')
-    namespace = parts[0] if len(parts) == 3 else None
-    try:
-        kind = kinds.resolve(parts[-2])
-    except ApiError:
-        raise ValueError(f'unknown resource type "{parts[-2]}"') from None
-    return namespace, kind, parts[-1]
-
-
-class TimelineAction(_Strict):
-    """Something that happens to the cluster `at` a virtual time since the scenario started."""
-
-    at: Duration
     action: Action
     target: str | None = Field(None, min_length=1)
     manifest: KubeObject | None = None
@@ -245,7 +221,7 @@ class TimelineAction(_Strict):
     container: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
-    def _fields_for_action(self) -> TimelineAction:
+    def _fields_for_action(self) -> ActionSpec:
         required, optional, target_kind = ACTION_FIELDS[self.action]
         problems: list[_Issue] = []
         for name in _PARAMETERS:
@@ -281,6 +257,67 @@ class TimelineAction(_Strict):
         return None
 
 
+class TimelineAction(ActionSpec):
+    """An action `at` a virtual time since the scenario started, or once `when` a condition first holds."""
+
+    at: Duration | None = None
+    when: ConditionSpec | None = None
+
+    @model_validator(mode="after")
+    def _at_or_when(self) -> TimelineAction:
+        if (self.at is None) == (self.when is None):
+            _raise(type(self).__name__, [(("at",), "at_or_when", "give either at (a time) or when (a condition)", {})])
+        return self
+
+
+class LessonAction(ActionSpec):
+    """A step's action, or one move of its solution; `wait` lets virtual time pass before it."""
+
+    wait: Duration = 0.0
+
+
+Lang = Literal["en", "ko"]
+LANGS: tuple[Lang, ...] = ("en", "ko")
+
+
+def _localized(value: object) -> object:
+    if isinstance(value, str):
+        return {"en": value}
+    if isinstance(value, dict) and "en" not in value:
+        raise PydanticCustomError("localized", "give the English text (en) at least, and ko for Korean")
+    return value
+
+
+Localized = Annotated[dict[Lang, str], BeforeValidator(_localized), WithJsonSchema(
+    {"anyOf": [{"type": "string"},
+               {"type": "object", "properties": {"en": {"type": "string"}, "ko": {"type": "string"}},
+                "required": ["en"], "additionalProperties": False}],
+     "description": "Text (Markdown), in English or as {en: ..., ko: ...}."})]
+
+
+def localized(text: dict[str, str], lang: str) -> str:
+    """`text` in `lang`, falling back to English."""
+    return text.get(lang) or text["en"]
+
+
+class LessonStep(_Strict):
+    """One step: text to read, a check that passes when the learner has done it, hints, and the solution
+    `kubetui run --check` plays to prove the step can be done."""
+
+    title: Localized
+    text: Localized
+    check: ConditionSpec
+    hints: list[Localized] = Field(default_factory=list)
+    actions: list[LessonAction] = Field(default_factory=list)   # done to the cluster when the step starts
+    solution: list[LessonAction] = Field(default_factory=list)  # what a learner would do
+    timeout: Duration = 300.0  # how long --check waits for the check after playing the solution
+
+
+class Lesson(_Strict):
+    title: Localized
+    steps: list[LessonStep] = Field(min_length=1)
+
+
 def _default_nodes() -> list[NodeSpec]:
     return [NodeSpec(namePrefix="worker", count=3)]
 
@@ -291,6 +328,7 @@ class ScenarioSpec(_Strict):
     nodes: list[NodeSpec] = Field(default_factory=_default_nodes)
     manifests: list[ManifestEntry] = Field(default_factory=list)
     timeline: list[TimelineAction] = Field(default_factory=list)
+    lesson: Lesson | None = None
 
     def expand_nodes(self) -> list[ExpandedNode]:
         """All nodes, groups numbered after names already taken, with a control plane first unless one is given."""

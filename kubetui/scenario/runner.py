@@ -9,7 +9,7 @@ from ..engine.client import LocalClient
 from ..engine.cluster import Cluster, NodeConfig
 from ..engine.durations import format_duration
 from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry
-from .model import parse_object_target, parse_pod_target
+from .targets import parse_object_target, parse_pod_target
 
 
 @dataclass

@@ -19,7 +19,9 @@ from ..engine.api import kinds
 from ..engine.api.errors import ApiError
 from ..engine import gcpolicy
 from ..engine.cluster import NodeConfig
+from ..engine.timetravel import ClusterAt
 from ..live import LiveRunner
+from ..recording import RecordingClient, RecordingRunner, ReplayingClient, apply_directive
 from ..scenario.loader import ScenarioError, load_scenario
 from ..scenario.yamlsrc import SourceError, load_documents
 from . import commands as cmd
@@ -32,6 +34,7 @@ from .widgets.events import EventsPane
 from .widgets.header import ClusterHeader, control_plane_alert, speed_text
 from .widgets.nodetree import NodeTree
 from .widgets.podlist import FilterInput, PodList
+from .widgets.timetravel import TimeTravelBar
 from .widgets.workloads import KINDS as WORKLOAD_KINDS, WorkloadList
 
 REFRESH_HZ = 5
@@ -70,6 +73,10 @@ class KubetuiApp(App):
         self.live = live
         self.theme_dirs = theme_dirs
         self.keymap_file = keymap_file
+        self.scenario_lock: str | None = None  # why `:load` is refused (a recording or replay holds the scenario)
+        self.travel: int | None = None  # the past revision the panes show (None: live)
+        self._live_client = client
+        self._paused_before_travel = False
         self.model = ClusterModel(client)
         self.kubetui_themes: list[str] = []
         self.user_keymap: dict[str, str] = {}
@@ -95,6 +102,9 @@ class KubetuiApp(App):
                 yield PodList(self.model, clock, id="pods")
                 yield EventsPane(self.model, clock, id="events")
         yield CommandLine(CompletionNames(self), id="command")
+        if self.travel is not None:
+            yield TimeTravelBar(self._live_client.cluster.store, self.travel,
+                                self._live_client.cluster.profile.compaction_interval, id="travel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -741,6 +751,9 @@ class KubetuiApp(App):
         from ..cli import UnknownScenario, resolve_scenario  # the command line sits above the TUI
         from ..scenario.runner import start
 
+        if self.scenario_lock:
+            raise cmd.CommandError(f"load: {self.scenario_lock}")
+
         try:
             run = start(load_scenario(resolve_scenario(name)))
         except (ScenarioError, UnknownScenario) as exc:
@@ -755,12 +768,18 @@ class KubetuiApp(App):
         """Replace the running cluster with a started ScenarioRun: new client, model and runner, fresh panes."""
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        self.travel = None
+        self.runner = LiveRunner(run.client, speed=self.runner.speed, paused=self.runner.paused)
+        self.scenario_name = run.loaded.name
+        self._live_client = run.client
+        await self._show(run.client)
+
+    async def _show(self, client) -> None:
+        """Point every pane at `client` (the live cluster or a past revision of it) and rebuild them."""
         history = self.query_one("#command", CommandLine).history
         self.model.close()
-        self.client = run.client
-        self.runner = LiveRunner(run.client, speed=self.runner.speed, paused=self.runner.paused)
-        self.model = ClusterModel(run.client)
-        self.scenario_name = run.loaded.name
+        self.client = client
+        self.model = ClusterModel(client)
         self._last_pane = None
         self._shown_second = -1
         self._swapping = True
@@ -770,6 +789,36 @@ class KubetuiApp(App):
             self._swapping = False
         self.query_one("#command", CommandLine).history = history
         self._init_panes()
+
+    # -- time travel ---------------------------------------------------------------------------
+
+    async def action_time_travel(self) -> None:
+        """Open the scrubber at the live revision and pause the clock; arrows move the panes into the past."""
+        if self.travel is not None:
+            self.query_one("#travel", TimeTravelBar).focus()
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self._paused_before_travel = self.runner.paused
+        self.runner.pause()
+        self.travel = self._live_client.cluster.store.revision
+        bar = TimeTravelBar(self._live_client.cluster.store, self.travel,
+                            self._live_client.cluster.profile.compaction_interval, id="travel")
+        await self.mount(bar, before=self.query_one(Footer))
+        bar.focus()
+        self.refresh_views(force=True)
+
+    async def on_time_travel_bar_moved(self, message: TimeTravelBar.Moved) -> None:
+        if message.revision is None:
+            self.travel = None
+            await self._show(self._live_client)
+            if not self._paused_before_travel:
+                self.runner.resume()
+            self.notify("back to the live cluster", timeout=2)
+            return
+        self.travel = message.revision
+        await self._show(ClusterAt(self._live_client, message.revision))
+        self.query_one("#travel", TimeTravelBar).focus()
 
     # -- help ----------------------------------------------------------------------------------
 
@@ -850,10 +899,33 @@ def apply_file(client, path: str) -> list[str]:
     return done
 
 
-def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True) -> int:
-    """Open the TUI on a started ScenarioRun (from kubetui.scenario.runner.start); returns the exit code."""
+def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True,
+            recorder=None, recording=None) -> int:
+    """Open the TUI on a started ScenarioRun (from kubetui.scenario.runner.start); returns the exit code.
+    With a `recorder` (kubetui.recording) the user's actions are recorded; with a `recording` they are replayed."""
     gcpolicy.interactive()
-    runner = LiveRunner(run.client, speed=speed, paused=paused)
-    app = KubetuiApp(run.client, runner, run.loaded.name, confirm=confirm, theme=theme)
-    app.run()
+    app = build_app(run, speed, paused, theme, confirm, recorder, recording)
+    try:
+        app.run()
+    finally:
+        if recorder is not None:
+            recorder.close(run.log)
     return app.return_code or 0
+
+
+def build_app(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True,
+              recorder=None, recording=None, live: bool = True) -> KubetuiApp:
+    client = run.client
+    if recording is not None:
+        client = ReplayingClient(run.client, recording)
+        runner = LiveRunner(client, speed=speed, paused=paused)
+        client.on_directive = lambda name, value: apply_directive(runner, name, value)
+    elif recorder is not None:
+        client = RecordingClient(run.client, recorder)
+        runner = RecordingRunner(run.client, recorder, speed=speed, paused=paused)
+    else:
+        runner = LiveRunner(client, speed=speed, paused=paused)
+    app = KubetuiApp(client, runner, run.loaded.name, confirm=confirm, theme=theme, live=live)
+    if recorder is not None or recording is not None:
+        app.scenario_lock = "not while recording or replaying: the recording holds one scenario"
+    return app

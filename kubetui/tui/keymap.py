@@ -16,6 +16,8 @@ _SPEC = [
     ("screen-etcd", "3", "screen_etcd", "etcd", "etcd browser: the store's keys and revisions", False),
     ("screen-editor", "4", "screen_editor", "Editor", "YAML editor", False),
     ("screen-timeline", "5", "screen_timeline", "Timeline", "Events timeline, filterable by object", False),
+    ("time-travel", "T", "time_travel", "Time travel",
+     "Time travel: scrub back through the store's revisions; every pane shows that moment, read-only", False),
     ("describe", "d", "describe", "Describe", "Describe the selected object (kubectl describe)", True),
     ("explain", "s", "explain", "Explain", "Scheduler explain for the selected pod", True),
     ("edit", "e", "edit", "Edit", "Edit the selected object's live YAML", True),
