@@ -14,7 +14,10 @@ from .engine.api import kinds
 from .engine.durations import parse_duration
 from .printers import format_rows, table
 from .recording import Recorder, ReplayError, ReplayingClient, loaded_scenario, read_recording
+from .scenario.lesson import check_lesson, default_lang
 from .scenario.loader import ScenarioError, load_scenario
+from .scenario.model import LANGS, localized
+from .settings import load_settings
 from .scenario.runner import ScenarioRun, run_for, start
 
 DEFAULT_SCENARIO = "default"
@@ -28,10 +31,15 @@ def resolve_scenario(name: str) -> Path:
     if path.exists():
         return path
     bundled = data_dir("scenarios")
-    for candidate in (bundled / name, bundled / f"{name}.yaml"):
-        if candidate.is_file():
-            return candidate
-    known = ", ".join(sorted(p.stem for p in bundled.glob("*.yaml")))
+    for folder in (bundled, bundled / "lessons"):
+        for candidate in (folder / name, folder / f"{name}.yaml"):
+            if candidate.is_file():
+                return candidate
+        for candidate in folder.glob("*.yaml"):  # a lesson by its scenario name: lesson-01-pods → 01-pods.yaml
+            if name.startswith("lesson-") and candidate.stem == name.removeprefix("lesson-"):
+                return candidate
+    known = ", ".join(sorted(p.stem for p in bundled.glob("*.yaml")) +
+                      sorted(f"lesson-{p.stem}" for p in (bundled / "lessons").glob("*.yaml")))
     raise UnknownScenario(f"{name}: no such file, and no bundled scenario of that name (bundled: {known})")
 
 
@@ -76,6 +84,7 @@ def build_tui_parser() -> argparse.ArgumentParser:
                         help="do not ask before destructive keys (for live demos)")
     parser.add_argument("--record", metavar="FILE", default=None,
                         help="record every action with its virtual time, for `kubetui replay FILE`")
+    _lang(parser)
     return parser
 
 
@@ -100,7 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="virtual time to run (90s, 5m, 1h30m); default: until the timeline ends and the cluster settles")
     _common(parser)
     parser.add_argument("-o", "--output", choices=("table", "yaml", "json"), default="table")
+    parser.add_argument("--check", action="store_true",
+                        help="play the lesson's solutions step by step and report each step's check; exit 1 if one fails")
+    _lang(parser)
     return parser
+
+
+def _lang(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGS, default=None,
+                        help="lesson language (default: the `lang` setting, else from LANG: ko or en)")
 
 
 def _start(args: argparse.Namespace):
@@ -134,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     from .tui.app import run_tui  # Textual loads only for the TUI, so headless runs start fast
 
     return run_tui(run, speed=args.speed, paused=args.paused, theme=args.theme, confirm=args.confirm,
-                   recorder=recorder)
+                   recorder=recorder, lang=default_lang(args.lang or load_settings().lang))
 
 
 def replay(args: argparse.Namespace) -> int:
@@ -168,11 +185,30 @@ def run_headless(args: argparse.Namespace) -> int:
     run = _start(args)
     if run is None:
         return 2
+    if args.check:
+        return check(run, default_lang(args.lang or load_settings().lang))
     run_for(run, args.duration)
     for line in run.log:
         print(line, file=sys.stderr)
     sys.stdout.write(render(run, args.output))
     return 0
+
+
+def check(run: ScenarioRun, lang: str) -> int:
+    """`kubetui run --check`: one line per step, exit 1 at the first step that does not pass."""
+    lesson = run.loaded.scenario.spec.lesson
+    if lesson is None:
+        print(f"kubetui: {run.loaded.source}: this scenario has no lesson (spec.lesson) to check", file=sys.stderr)
+        return 2
+    print(f"{localized(lesson.title, lang)} ({run.loaded.name})")
+    results = check_lesson(run, lang)
+    for result in results:
+        print(str(result))
+    passed = sum(r.passed for r in results)
+    total = len(lesson.steps)
+    print(f"{passed}/{total} steps passed" + ("" if passed == total else f"; steps {passed + 2}–{total} not tried"
+                                               if passed + 1 < total else ""))
+    return 0 if passed == total else 1
 
 
 def all_objects(run: ScenarioRun) -> list[dict]:

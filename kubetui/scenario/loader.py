@@ -139,6 +139,15 @@ def _load_scenario_document(documents: list[Document], filename: str, base: Path
     return LoadedScenario(scenario, scenario.spec.expand_nodes(), manifests, timeline, filename)
 
 
+def load_manifest_file(path: Path) -> list[Manifest]:
+    """Every Kubernetes object of a YAML/JSON file (or a folder of them); ValueError says what is wrong."""
+    problems: list[Problem] = []
+    manifests = _load_reference(path.name, Source(str(path), 1), path.parent, problems)
+    if problems:
+        raise ValueError("; ".join(str(p) for p in problems))
+    return manifests
+
+
 def _load_reference(ref: str, origin: Source, base: Path, problems: list[Problem]) -> list[Manifest]:
     """The manifests of a `file:` entry: one file, or every YAML/JSON file of a folder in name order."""
     target = base / ref

@@ -202,12 +202,12 @@ ACTION_FIELDS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
     "add-node": (frozenset({"target"}), frozenset(), "node"),
     "kill-pod": (frozenset({"target"}), frozenset(), "pod"),
     "crash-container": (frozenset({"target"}), frozenset({"container"}), "pod"),
-    "apply": (frozenset({"manifest"}), frozenset(), None),
+    "apply": (frozenset(), frozenset({"manifest", "file"}), None),  # exactly one of them
     "delete": (frozenset({"target"}), frozenset(), "object"),
     "scale": (frozenset({"target", "replicas"}), frozenset(), "object"),
     "rollout-undo": (frozenset({"target"}), frozenset(), "object"),
 }
-_PARAMETERS = ("target", "manifest", "replicas", "container")
+_PARAMETERS = ("target", "manifest", "file", "replicas", "container")
 _ROLLOUT_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 
 
@@ -217,6 +217,7 @@ class ActionSpec(_Strict):
     action: Action
     target: str | None = Field(None, min_length=1)
     manifest: KubeObject | None = None
+    file: str | None = Field(None, min_length=1)  # manifests to apply, relative to the scenario file
     replicas: int | None = Field(None, ge=0)
     container: str | None = Field(None, min_length=1)
 
@@ -224,6 +225,8 @@ class ActionSpec(_Strict):
     def _fields_for_action(self) -> ActionSpec:
         required, optional, target_kind = ACTION_FIELDS[self.action]
         problems: list[_Issue] = []
+        if self.action == "apply" and (self.manifest is None) == (self.file is None):
+            problems.append((("manifest",), "missing", "apply needs either manifest (an object) or file (a path)", {}))
         for name in _PARAMETERS:
             value = getattr(self, name)
             if name in required and value is None:

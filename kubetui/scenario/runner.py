@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..engine.api.errors import ApiError
 from ..engine.client import LocalClient
 from ..engine.cluster import Cluster, NodeConfig
 from ..engine.durations import format_duration
-from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry
+from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry, load_manifest_file
 from .targets import parse_object_target, parse_pod_target
 
 
@@ -20,6 +21,11 @@ class ScenarioRun:
     cluster: Cluster
     client: LocalClient
     log: list[str] = field(default_factory=list)
+
+    @property
+    def base_dir(self) -> Path:
+        """The scenario's folder: `file:` paths of actions are relative to it."""
+        return Path(self.loaded.source).parent
 
     @property
     def timeline_end(self) -> float:
@@ -65,14 +71,15 @@ def _play(run: ScenarioRun, entry: TimelineEntry) -> None:
     action = entry.action
     stamp = format_duration(run.cluster.now)
     try:
-        result = perform(run.client, action)
+        result = perform(run.client, action, run.base_dir)
         run.log.append(f"{stamp}: {action.action} {action.target or ''}".rstrip() + (f": {result}" if result else ""))
     except (ApiError, ValueError, KeyError) as exc:
         run.log.append(f"{stamp}: {action.action} {action.target or ''} failed ({entry.source}): {exc}")
 
 
-def perform(client: LocalClient, action) -> str:
-    """Carry out one timeline action through the Client; returns a short note of what happened."""
+def perform(client: LocalClient, action, base_dir: Path | None = None) -> str:
+    """Carry out one timeline action through the Client; returns a short note of what happened.
+    An apply's `file` is read relative to `base_dir` (the scenario's folder)."""
     verb = action.action
     target = action.target
     if verb == "kill-node":
@@ -94,6 +101,9 @@ def perform(client: LocalClient, action) -> str:
         else:
             client.crash_container(name, namespace, action.container)
         return f"{namespace}/{name}"
+    elif verb == "apply" and action.file is not None:
+        objects = [m.obj for m in load_manifest_file(Path(base_dir or ".") / action.file)]
+        return ", ".join(f"{o['kind'].lower()}/{apply_manifest(client, o)['metadata']['name']}" for o in objects)
     elif verb == "apply":
         obj = apply_manifest(client, action.manifest)
         return f"{obj['kind'].lower()}/{obj['metadata']['name']}"

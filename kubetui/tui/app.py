@@ -21,6 +21,7 @@ from ..engine import gcpolicy
 from ..engine.cluster import NodeConfig
 from ..engine.timetravel import ClusterAt
 from ..live import LiveRunner
+from ..scenario.lesson import LessonProgress
 from ..recording import RecordingClient, RecordingRunner, ReplayingClient, apply_directive
 from ..scenario.loader import ScenarioError, load_scenario
 from ..scenario.yamlsrc import SourceError, load_documents
@@ -32,6 +33,7 @@ from .widgets.commandline import CommandLine
 from .widgets.dialogs import ConfirmDialog, HelpScreen
 from .widgets.events import EventsPane
 from .widgets.header import ClusterHeader, control_plane_alert, speed_text
+from .widgets.lesson import LessonPane
 from .widgets.nodetree import NodeTree
 from .widgets.podlist import FilterInput, PodList
 from .widgets.timetravel import TimeTravelBar
@@ -74,6 +76,9 @@ class KubetuiApp(App):
         self.theme_dirs = theme_dirs
         self.keymap_file = keymap_file
         self.scenario_lock: str | None = None  # why `:load` is refused (a recording or replay holds the scenario)
+        self.scenario_dir: Path | None = None  # the scenario's folder: `:apply -f` finds lesson files there
+        self.lesson: LessonProgress | None = None  # the loaded scenario's lesson, if it has one
+        self.lang = "en"
         self.travel: int | None = None  # the past revision the panes show (None: live)
         self._live_client = client
         self._paused_before_travel = False
@@ -101,6 +106,8 @@ class KubetuiApp(App):
                                   id="filter")
                 yield PodList(self.model, clock, id="pods")
                 yield EventsPane(self.model, clock, id="events")
+            if self.lesson is not None:
+                yield LessonPane(self.lesson, id="lesson")
         yield CommandLine(CompletionNames(self), id="command")
         if self.travel is not None:
             yield TimeTravelBar(self._live_client.cluster.store, self.travel,
@@ -217,6 +224,13 @@ class KubetuiApp(App):
             self.query_one("#events", EventsPane).refresh_events()
         if dirty or second != self._shown_second or force:
             self._show_header()
+        if self.lesson is not None and self.travel is None:
+            passed = self.query_one("#lesson", LessonPane).refresh_lesson(force)
+            if passed:
+                done = self.lesson.finished
+                self.notify(("Lesson complete!" if done else f"Step {passed} passed — on to step {passed + 1}")
+                            if self.lang == "en" else ("레슨 완료!" if done else f"{passed}단계 통과 — {passed + 1}단계로"),
+                            title="✓", timeout=5)
         self._shown_second = second
 
     def _show_header(self) -> None:
@@ -663,7 +677,7 @@ class KubetuiApp(App):
         if isinstance(command, cmd.Delete):
             return self._prepare_delete(command)
         if isinstance(command, cmd.Apply):
-            done = apply_file(self.client, command.path)
+            done = apply_file(self.client, self._lesson_path(command.path))
             return self._say("applied " + ", ".join(done), "Apply")
         if isinstance(command, cmd.Kill):
             if command.what == "node":
@@ -747,6 +761,14 @@ class KubetuiApp(App):
             f"{kind.singular}/{command.name} {'force ' if command.grace_period == 0 else ''}deleted",
             action_label="Delete", confirm=command.confirm))
 
+    def _lesson_path(self, path: str) -> str:
+        """A relative path that is not in the working folder is looked up next to the scenario (lesson files)."""
+        given = Path(path).expanduser()
+        if not given.is_absolute() and not given.exists() and self.scenario_dir is not None \
+                and (self.scenario_dir / given).exists():
+            return str(self.scenario_dir / given)
+        return path
+
     def _prepare_load(self, name: str):
         from ..cli import UnknownScenario, resolve_scenario  # the command line sits above the TUI
         from ..scenario.runner import start
@@ -771,6 +793,8 @@ class KubetuiApp(App):
         self.travel = None
         self.runner = LiveRunner(run.client, speed=self.runner.speed, paused=self.runner.paused)
         self.scenario_name = run.loaded.name
+        self.scenario_dir = run.base_dir
+        self.lesson = lesson_for(run, self.lang)
         self._live_client = run.client
         await self._show(run.client)
 
@@ -789,6 +813,25 @@ class KubetuiApp(App):
             self._swapping = False
         self.query_one("#command", CommandLine).history = history
         self._init_panes()
+
+    # -- lessons -------------------------------------------------------------------------------
+
+    def action_toggle_lesson(self) -> None:
+        if self.lesson is None:
+            self.notify("this scenario has no lesson (try :load lesson-01-pods)", severity="warning", timeout=3)
+            return
+        pane = self.query_one("#lesson", LessonPane)
+        pane.display = not pane.display
+
+    def action_hint(self) -> None:
+        if self.lesson is None:
+            self.notify("this scenario has no lesson", severity="warning", timeout=3)
+            return
+        pane = self.query_one("#lesson", LessonPane)
+        pane.display = True
+        if pane.show_hint() is None:
+            self.notify("no more hints for this step" if self.lang == "en" else "이 단계의 힌트는 여기까지입니다",
+                        timeout=3)
 
     # -- time travel ---------------------------------------------------------------------------
 
@@ -899,12 +942,17 @@ def apply_file(client, path: str) -> list[str]:
     return done
 
 
+def lesson_for(run, lang: str) -> LessonProgress | None:
+    lesson = run.loaded.scenario.spec.lesson
+    return LessonProgress(run, lesson, lang) if lesson is not None else None
+
+
 def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True,
-            recorder=None, recording=None) -> int:
+            recorder=None, recording=None, lang: str = "en") -> int:
     """Open the TUI on a started ScenarioRun (from kubetui.scenario.runner.start); returns the exit code.
     With a `recorder` (kubetui.recording) the user's actions are recorded; with a `recording` they are replayed."""
     gcpolicy.interactive()
-    app = build_app(run, speed, paused, theme, confirm, recorder, recording)
+    app = build_app(run, speed, paused, theme, confirm, recorder, recording, lang=lang)
     try:
         app.run()
     finally:
@@ -914,7 +962,7 @@ def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = N
 
 
 def build_app(run, speed: float = 1.0, paused: bool = False, theme: str | None = None, confirm: bool = True,
-              recorder=None, recording=None, live: bool = True) -> KubetuiApp:
+              recorder=None, recording=None, live: bool = True, lang: str = "en") -> KubetuiApp:
     client = run.client
     if recording is not None:
         client = ReplayingClient(run.client, recording)
@@ -926,6 +974,9 @@ def build_app(run, speed: float = 1.0, paused: bool = False, theme: str | None =
     else:
         runner = LiveRunner(client, speed=speed, paused=paused)
     app = KubetuiApp(client, runner, run.loaded.name, confirm=confirm, theme=theme, live=live)
+    app.scenario_dir = run.base_dir
+    app.lang = lang
+    app.lesson = lesson_for(run, lang)
     if recorder is not None or recording is not None:
         app.scenario_lock = "not while recording or replaying: the recording holds one scenario"
     return app

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from textual.binding import Binding
 
-from .themes import user_config_dir
+from ..settings import user_config_dir
 
 # (id, key, action, footer label, what it does, shown in the footer)
 _SPEC = [
@@ -51,6 +51,8 @@ _SPEC = [
      False),
     ("previous-pane", "shift+tab", "focus_pane(-1)", "Prev pane", "Move to the previous pane", False),
     ("theme", "t", "cycle_theme", "Theme", "Next theme", False),
+    ("lesson", "L", "toggle_lesson", "Lesson", "Show or hide the lesson pane (when the scenario has a lesson)", False),
+    ("hint", "h", "hint", "Hint", "The current lesson step's next hint", False),
     ("help", "question_mark", "help", "Help", "Help: every key and what it does", True),
     ("quit", "q", "quit", "Quit", "Quit", True),
 ]
