@@ -91,3 +91,14 @@ def test_store_browsing_and_explain(client):
     assert "/registry/minions/worker-1" in client.store_keys("/registry/minions/")
     assert "/registry/leases/kube-node-lease/worker-1" in client.store_keys("/registry/leases/")
     assert "/registry/leases/kube-system/kube-scheduler" in client.store_keys("/registry/leases/")
+
+
+def test_reapplying_a_pod_keeps_what_admission_added_and_changes_its_labels():
+    client = LocalClient(Cluster(profile="fast", seed=1))
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default", "labels": {"tier": "a"}},
+           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    client.apply(pod)
+    live = client.apply({**pod, "metadata": {**pod["metadata"], "labels": {"tier": "b"}}})
+    assert live["metadata"]["labels"] == {"tier": "b"}
+    mounts = live["spec"]["containers"][0]["volumeMounts"]
+    assert [m["mountPath"] for m in mounts] == ["/var/run/secrets/kubernetes.io/serviceaccount"]

@@ -6,7 +6,7 @@ import json
 from typing import Callable, Iterable, Protocol
 
 from . import objects
-from .api import errors, kinds, patch as patches, rbac
+from .api import errors, kinds, patch as patches, rbac, schema
 from .api.server import Watch
 from .cluster import Cluster, NodeConfig
 from .controllers import deployment as deployment_controller
@@ -148,7 +148,9 @@ class LocalClient:
         last = json.loads(last_text) if last_text else {}
         body = three_way_merge_patch(last, desired)
         body.setdefault("metadata", {})["resourceVersion"] = live["metadata"]["resourceVersion"]
-        merged = patches.json_merge_patch(live, body)
+        # Strategic, as kubectl's: lists such as containers merge by key, so what admission added to the
+        # live object (the token volume's mount) stays.
+        merged = patches.strategic_merge_patch(live, body, schema.definition_name(kind.group, kind.version, kind.kind))
         return self.api.update(kind.plural, merged, ns)
 
     def patch(self, resource, name, body, patch_type="strategic", namespace=None):
@@ -341,8 +343,8 @@ class LocalClient:
 
 
 def three_way_merge_patch(last_applied: dict, desired: dict) -> dict:
-    """A JSON merge patch that sets everything in `desired` and removes what `last_applied` had and
-    `desired` dropped (kubectl apply's three-way rule, with lists replaced whole)."""
+    """A patch that sets everything in `desired` and removes what `last_applied` had and `desired`
+    dropped (kubectl apply's three-way rule; lists are given whole and merged by the patch strategy)."""
     body: dict = {}
     for key, value in desired.items():
         old = last_applied.get(key)

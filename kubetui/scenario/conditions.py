@@ -135,6 +135,7 @@ class Condition(_Strict):
     pods: PodsCheck | None = None
     event: EventCheck | None = None
     node: NodeCheck | None = None
+    quorum: bool | None = None  # whether etcd has quorum (writes can succeed)
     all: list[ConditionSpec] | None = None
     any: list[ConditionSpec] | None = None
     not_: ConditionSpec | None = Field(None, alias="not")
@@ -174,6 +175,8 @@ class Condition(_Strict):
                       ("cordoned" if n.unschedulable else "schedulable") if n.unschedulable is not None else "",
                       f"tainted {n.taint}" if n.taint else ""]
             return f"node/{n.name} " + " ".join(s for s in states if s)
+        if self.quorum is not None:
+            return "etcd has quorum" if self.quorum else "etcd has lost quorum"
         if self.all is not None:
             return " and ".join(c.describe() for c in self.all)
         if self.any is not None:
@@ -214,6 +217,10 @@ def evaluate(cond: Condition, client, since: float = 0.0) -> tuple[bool, str]:
         return _event(client, cond.event, since)
     if cond.node is not None:
         return _node(client, cond.node)
+    if cond.quorum is not None:
+        status = client.control_plane()
+        text = f"etcd: {status['running']} of {status['members']} members up, {status['needed']} needed"
+        return status["quorum"] == cond.quorum, text
     if cond.all is not None:
         for sub in cond.all:
             ok, why = evaluate(sub, client, since)

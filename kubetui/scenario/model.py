@@ -190,7 +190,7 @@ ManifestEntry = Annotated[ManifestRef | dict[str, Any], BeforeValidator(_manifes
 KubeObject = Annotated[dict[str, Any], BeforeValidator(lambda v: _check_object(v) if isinstance(v, dict) else v)]
 
 Action = Literal["kill-node", "restart-node", "kill-pod", "crash-container", "cordon", "uncordon", "drain",
-                 "apply", "delete", "scale", "rollout-undo", "add-node"]
+                 "apply", "delete", "scale", "rollout-undo", "add-node", "traffic"]
 
 # action -> (required fields, optional fields, what `target` names)
 ACTION_FIELDS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
@@ -206,8 +206,9 @@ ACTION_FIELDS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
     "delete": (frozenset({"target"}), frozenset(), "object"),
     "scale": (frozenset({"target", "replicas"}), frozenset(), "object"),
     "rollout-undo": (frozenset({"target"}), frozenset(), "object"),
+    "traffic": (frozenset(), frozenset({"target", "rate", "name", "stop"}), None),  # start: target; stop: stop
 }
-_PARAMETERS = ("target", "manifest", "file", "replicas", "container")
+_PARAMETERS = ("target", "manifest", "file", "replicas", "container", "rate", "name", "stop")
 _ROLLOUT_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 
 
@@ -220,6 +221,9 @@ class ActionSpec(_Strict):
     file: str | None = Field(None, min_length=1)  # manifests to apply, relative to the scenario file
     replicas: int | None = Field(None, ge=0)
     container: str | None = Field(None, min_length=1)
+    rate: int | None = Field(None, ge=1, le=1000)  # traffic: requests per second
+    name: str | None = Field(None, min_length=1)  # traffic: the stream's name (default "load")
+    stop: bool | None = None  # traffic: stop the stream `name`
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> ActionSpec:
@@ -227,6 +231,9 @@ class ActionSpec(_Strict):
         problems: list[_Issue] = []
         if self.action == "apply" and (self.manifest is None) == (self.file is None):
             problems.append((("manifest",), "missing", "apply needs either manifest (an object) or file (a path)", {}))
+        if self.action == "traffic" and bool(self.stop) == (self.target is not None):
+            problems.append((("target",), "missing", "traffic needs a target (a URL or a Service) to start, "
+                             "or stop: true (with the stream's name) to stop", {}))
         for name in _PARAMETERS:
             value = getattr(self, name)
             if name in required and value is None:

@@ -101,6 +101,13 @@ def perform(client: LocalClient, action, base_dir: Path | None = None) -> str:
         else:
             client.crash_container(name, namespace, action.container)
         return f"{namespace}/{name}"
+    elif verb == "traffic":
+        name = action.name or "load"
+        if action.stop:
+            client.traffic_stop(name)
+            return f"{name} stopped"
+        client.traffic_start(name, action.target, action.rate or 10)
+        return f"{name}: {action.rate or 10} req/s to {action.target}"
     elif verb == "apply" and action.file is not None:
         objects = [m.obj for m in load_manifest_file(Path(base_dir or ".") / action.file)]
         return ", ".join(f"{o['kind'].lower()}/{apply_manifest(client, o)['metadata']['name']}" for o in objects)
