@@ -206,8 +206,9 @@ def check(run: ScenarioRun, lang: str) -> int:
         print(str(result))
     passed = sum(r.passed for r in results)
     total = len(lesson.steps)
-    print(f"{passed}/{total} steps passed" + ("" if passed == total else f"; steps {passed + 2}–{total} not tried"
-                                               if passed + 1 < total else ""))
+    untried = range(passed + 2, total + 1)  # after the step that failed
+    print(f"{passed}/{total} steps passed" + ("" if not untried else f"; step {untried[0]} not tried" if len(untried) == 1
+                                               else f"; steps {untried[0]}–{untried[-1]} not tried"))
     return 0 if passed == total else 1
 
 

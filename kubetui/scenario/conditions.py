@@ -94,6 +94,15 @@ class EventCheck(_Strict):
     namespace: str | None = None
 
 
+class TrafficCheck(_Strict):
+    """A request stream (started with `:traffic`) has had at least `ok` answered requests (and at most
+    `failed` failures, if given)."""
+
+    ok: int = Field(1, ge=0)
+    failed: int | None = Field(None, ge=0)
+    name: str | None = None  # the stream; any stream when not given
+
+
 class NodeCheck(_Strict):
     name: str = Field(min_length=1)
     ready: bool | None = None
@@ -136,6 +145,7 @@ class Condition(_Strict):
     event: EventCheck | None = None
     node: NodeCheck | None = None
     quorum: bool | None = None  # whether etcd has quorum (writes can succeed)
+    traffic: TrafficCheck | None = None
     all: list[ConditionSpec] | None = None
     any: list[ConditionSpec] | None = None
     not_: ConditionSpec | None = Field(None, alias="not")
@@ -177,6 +187,8 @@ class Condition(_Strict):
             return f"node/{n.name} " + " ".join(s for s in states if s)
         if self.quorum is not None:
             return "etcd has quorum" if self.quorum else "etcd has lost quorum"
+        if self.traffic is not None:
+            return f"traffic {self.traffic.name or ''} ≥ {self.traffic.ok} answered".replace("  ", " ")
         if self.all is not None:
             return " and ".join(c.describe() for c in self.all)
         if self.any is not None:
@@ -217,6 +229,8 @@ def evaluate(cond: Condition, client, since: float = 0.0) -> tuple[bool, str]:
         return _event(client, cond.event, since)
     if cond.node is not None:
         return _node(client, cond.node)
+    if cond.traffic is not None:
+        return _traffic(client, cond.traffic)
     if cond.quorum is not None:
         status = client.control_plane()
         text = f"etcd: {status['running']} of {status['members']} members up, {status['needed']} needed"
@@ -389,3 +403,13 @@ def _node(client, n: NodeCheck) -> tuple[bool, str]:
     if problems:
         return False, f"node/{n.name} " + " and ".join(problems)
     return True, f"node/{n.name} {status}"
+
+
+def _traffic(client, t: TrafficCheck) -> tuple[bool, str]:
+    streams = [s for s in client.traffic_streams() if t.name is None or s.name == t.name]
+    if not streams:
+        return False, "no request stream running (start one with :traffic)"
+    ok = sum(s.total_ok for s in streams)
+    failed = sum(s.total_failed for s in streams)
+    passed = ok >= t.ok and (t.failed is None or failed <= t.failed)
+    return passed, f"{ok} requests answered, {failed} failed"
