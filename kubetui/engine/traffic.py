@@ -35,6 +35,11 @@ class Stream:
     total_failed: int = 0
 
 
+def stream_name(target: str) -> str:
+    """The name a stream gets when none is given: the host of a URL, or the Service's name."""
+    return target.split("://")[-1].split("/")[0].split(":")[0]
+
+
 class TrafficGenerator:
     """Sends each stream's requests once a virtual second while any stream runs. Nothing is short-cut: a
     request reaches a pod only through the rules kube-proxy on the entry node has programmed, so a pod on a

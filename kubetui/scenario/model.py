@@ -222,7 +222,7 @@ class ActionSpec(_Strict):
     replicas: int | None = Field(None, ge=0)
     container: str | None = Field(None, min_length=1)
     rate: int | None = Field(None, ge=1, le=1000)  # traffic: requests per second
-    name: str | None = Field(None, min_length=1)  # traffic: the stream's name (default "load")
+    name: str | None = Field(None, min_length=1)  # traffic: the stream's name (default: the target's host)
     stop: bool | None = None  # traffic: stop the stream `name`
 
     @model_validator(mode="after")
@@ -231,9 +231,10 @@ class ActionSpec(_Strict):
         problems: list[_Issue] = []
         if self.action == "apply" and (self.manifest is None) == (self.file is None):
             problems.append((("manifest",), "missing", "apply needs either manifest (an object) or file (a path)", {}))
-        if self.action == "traffic" and bool(self.stop) == (self.target is not None):
+        if self.action == "traffic" and (bool(self.stop) == (self.target is not None)
+                                         or (self.stop and self.name is None)):
             problems.append((("target",), "missing", "traffic needs a target (a URL or a Service) to start, "
-                             "or stop: true (with the stream's name) to stop", {}))
+                             "or stop: true and the stream's name to stop", {}))
         for name in _PARAMETERS:
             value = getattr(self, name)
             if name in required and value is None:

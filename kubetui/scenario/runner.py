@@ -9,6 +9,7 @@ from ..engine.api.errors import ApiError
 from ..engine.client import LocalClient
 from ..engine.cluster import Cluster, NodeConfig
 from ..engine.durations import format_duration
+from ..engine.traffic import stream_name
 from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry, load_manifest_file
 from .targets import parse_object_target, parse_pod_target
 
@@ -102,7 +103,7 @@ def perform(client: LocalClient, action, base_dir: Path | None = None) -> str:
             client.crash_container(name, namespace, action.container)
         return f"{namespace}/{name}"
     elif verb == "traffic":
-        name = action.name or "load"
+        name = action.name or stream_name(action.target)
         if action.stop:
             client.traffic_stop(name)
             return f"{name} stopped"
