@@ -73,7 +73,8 @@ def build_tui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubetui", description="A Kubernetes cluster playground in the terminal.",
         epilog="Other commands: `kubetui run SCENARIO` runs headless and prints the final state (kubetui run -h); "
-               "`kubetui replay FILE` replays a recording (kubetui replay -h).")
+               "`kubetui replay FILE` replays a recording (kubetui replay -h); "
+               "`kubetui scenarios list|validate|new|schema` (kubetui scenarios -h).")
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                         help="a scenario or manifest file, or a bundled scenario name (default: %(default)s)")
     _common(parser)
@@ -135,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_headless(build_parser().parse_args(argv[1:]))
     if argv and argv[0] == "replay":
         return replay(build_replay_parser().parse_args(argv[1:]))
+    if argv and argv[0] == "scenarios":
+        from .scenarios_cli import main as scenarios_main
+
+        return scenarios_main(argv[1:])
     args = build_tui_parser().parse_args(argv)
     run = _start(args)
     if run is None:

@@ -16,14 +16,13 @@ LESSONS = sorted((data_dir("scenarios") / "lessons").glob("*.yaml"))
 
 
 def test_the_library_has_a_lesson_per_chapter():
-    assert LESSONS
+    assert len(LESSONS) >= 14
     for path in LESSONS:
         lesson = load_scenario(path).scenario.spec.lesson
         assert lesson is not None, path
         for step in lesson.steps:
             for text in (step.title, step.text, *step.hints):
                 assert set(text) == {"en", "ko"}, f"{path.name}: {step.title['en']} needs English and Korean"
-            assert step.solution, f"{path.name}: {step.title['en']} has no solution"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])

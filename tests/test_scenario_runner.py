@@ -1,6 +1,8 @@
 """Scenario timelines act on the cluster at their virtual times, through the Client."""
 
-from kubetui.scenario.loader import load_scenario_text
+import pytest
+
+from kubetui.scenario.loader import ScenarioError, load_scenario_text
 from kubetui.scenario.runner import run_for, start
 
 SCENARIO = """
@@ -50,3 +52,45 @@ def test_timeline_actions_happen_at_their_times():
     restarts = sum(cs.get("restartCount", 0) for p in client.list("pods", "default")
                    for cs in p["status"].get("containerStatuses", ()))
     assert restarts >= 1
+
+
+WHEN = """
+apiVersion: kubetui/v1
+kind: Scenario
+metadata: {name: when}
+spec:
+  manifests:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec: {containers: [{name: web, image: nginx}]}
+  timeline:
+    - {when: deployment/web available, action: scale, target: deployment/web, replicas: 4}
+    - {at: 20s, action: kill-node, target: worker-1}
+    - {when: node/worker-1 NotReady, action: restart-node, target: worker-1}
+    - {when: deployment/nope available, action: delete, target: deployment/web}
+"""
+
+
+def test_when_entries_fire_once_the_first_time_their_condition_holds():
+    run = start(load_scenario_text(WHEN, "when.yaml"))
+    run_for(run, None)
+    first = next(line for line in run.log if "when deployment/web available" in line)
+    assert first.endswith(": when deployment/web available: scale deployment/web")
+    assert int(first.split("s:")[0]) <= 5
+    assert run.client.get("deployments", "web", "default")["spec"]["replicas"] == 4
+    restart = next(line for line in run.log if "restart-node" in line)
+    assert restart.endswith("when node/worker-1 NotReady: restart-node worker-1")
+    assert run.log[-1] == "never happened: when deployment/nope available"
+    assert sum("scale" in line for line in run.log) == 1
+
+
+def test_at_or_when_is_required():
+    bad = WHEN.replace("- {at: 20s, action: kill-node", "- {action: kill-node")
+    with pytest.raises(ScenarioError, match="give either at \\(a time\\) or when \\(a condition\\)"):
+        load_scenario_text(bad, "when.yaml")

@@ -11,7 +11,10 @@ from ..engine.cluster import Cluster, NodeConfig
 from ..engine.durations import format_duration
 from ..engine.traffic import stream_name
 from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry, load_manifest_file
+from .conditions import evaluate
 from .targets import parse_object_target, parse_pod_target
+
+WHEN_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -22,6 +25,7 @@ class ScenarioRun:
     cluster: Cluster
     client: LocalClient
     log: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # `when` conditions that have not held yet
 
     @property
     def base_dir(self) -> Path:
@@ -30,7 +34,7 @@ class ScenarioRun:
 
     @property
     def timeline_end(self) -> float:
-        return max((e.at for e in self.loaded.timeline), default=0.0)
+        return max((e.at for e in self.loaded.timeline if e.at is not None), default=0.0)
 
 
 def node_config(node) -> NodeConfig:
@@ -53,9 +57,33 @@ def start(loaded: LoadedScenario, seed: int | None = None, profile: str | None =
             problems.append(_problem(manifest, exc))
     if problems:
         raise ScenarioError(problems)
+    waiting = []
     for entry in loaded.timeline:
+        if entry.at is None:
+            waiting.append(entry)
+            continue
         cluster.clock.call_at(entry.at, _play, run, entry, label=f"{entry.action.action} {entry.action.target or ''}".strip())
+    if waiting:
+        run.waiting = [e.action.when.describe() for e in waiting]
+        cluster.clock.call_later(WHEN_POLL_SECONDS, _watch_conditions, run, waiting, daemon=True)
     return run
+
+
+def _watch_conditions(run: ScenarioRun, waiting: list[TimelineEntry]) -> None:
+    """Play each `when` entry the first time its condition holds (looked at once a virtual second)."""
+    still = []
+    for entry in waiting:
+        try:
+            holds, _ = evaluate(entry.action.when, run.client)
+        except ApiError:
+            holds = False
+        if holds:
+            _play(run, entry, f"when {entry.action.when.describe()}")
+        else:
+            still.append(entry)
+    if still:
+        run.cluster.clock.call_later(WHEN_POLL_SECONDS, _watch_conditions, run, still, daemon=True)
+    run.waiting = [e.action.when.describe() for e in still]
 
 
 def apply_manifest(client: LocalClient, obj: dict) -> dict:
@@ -68,9 +96,9 @@ def _problem(manifest: Manifest, exc: ApiError) -> Problem:
     return Problem(manifest.source.file, manifest.source.line, "", f"{what}: {exc.message}")
 
 
-def _play(run: ScenarioRun, entry: TimelineEntry) -> None:
+def _play(run: ScenarioRun, entry: TimelineEntry, trigger: str = "") -> None:
     action = entry.action
-    stamp = format_duration(run.cluster.now)
+    stamp = format_duration(run.cluster.now) + (f": {trigger}" if trigger else "")
     try:
         result = perform(run.client, action, run.base_dir)
         run.log.append(f"{stamp}: {action.action} {action.target or ''}".rstrip() + (f": {result}" if result else ""))
@@ -153,3 +181,4 @@ def run_for(run: ScenarioRun, seconds: float | None) -> None:
     if run.timeline_end > run.cluster.now:
         run.cluster.clock.run_until(run.timeline_end)
     run.cluster.run_until_idle()
+    run.log += [f"never happened: when {w}" for w in run.waiting]
