@@ -21,6 +21,11 @@ _SPEC = [
     ("edit", "e", "edit", "Edit", "Edit the selected object's live YAML", True),
     ("proxy-rules", "p", "proxy_rules", "kube-proxy", "kube-proxy's Service rules on the selected node (or the pod's)",
      False),
+    ("runtime", "r", "runtime", "Runtime", "Runtime of the selected node (or the pod's): pause sandboxes too",
+     False),
+    ("files", "f", "files", "Files", "The selected pod's volumes and files, and what survives what", False),
+    ("top", "T", "top", "Top", "kubectl top: nodes (node selected), or the namespace's pods", False),
+    ("quota", "Q", "quota", "Quotas", "ResourceQuotas and LimitRanges of the selection's namespace", False),
     ("new-object", "N", "new_object", "New", "New object from a template (YAML editor)", False),
     ("kill", "x", "kill", "Kill", "Kill the selection: node → its machine powers off; pod → delete --now", True),
     ("crash", "X", "crash", "Crash", "Crash the selected pod's container (the kubelet restarts it)", False),
@@ -38,8 +43,8 @@ _SPEC = [
     ("slower", "less_than_sign", "slower", "Slower", "Halve the speed", False),
     ("filter", "slash", "filter", "Filter", "Filter pods: text, or -l SELECTOR", True),
     ("command-mode", "colon", "command_mode", "Command",
-     "Command line: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo, proxy, traffic, exec, "
-     "load, speed, theme, quit (tab completes, up/down history)", True),
+     "Command line: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo, top, proxy, crictl, "
+     "files, quota, traffic, exec, load, speed, theme, quit (tab completes, up/down history)", True),
     ("sort", "o", "sort", "Sort", "Sort pods by the next column", False),
     ("sort-reverse", "O", "sort_reverse", "Reverse", "Reverse the pod sort order", False),
     ("next-pane", "tab", "focus_pane(1)", "Next pane", "Move to the next pane: nodes → pods → events → workloads",

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Footer, Log, Static
-
 from ...engine.api import kinds
 from ...engine.api.errors import ApiError
 from ...printers import format_rows, table
-from .live import LiveScreen
+from .live import TextScreen
 
 
 def get_text(client, resource: str, name: str | None, namespace: str | None, all_namespaces: bool) -> str:
@@ -24,14 +21,10 @@ def get_text(client, resource: str, name: str | None, namespace: str | None, all
     return format_rows(table(kind, items, client.now, all_namespaces=all_namespaces))
 
 
-class GetScreen(LiveScreen):
+class GetScreen(TextScreen):
     """The table, refreshed when the store moves (at most once a second: big lists cost a relist)."""
 
     REFRESH_HZ = 1
-    DEFAULT_CSS = """
-    GetScreen #get-title { dock: top; height: 1; background: $panel; padding: 0 1; }
-    GetScreen Log { padding: 0 1; }
-    """
 
     def __init__(self, client, resource: str, name: str | None, namespace: str | None,
                  all_namespaces: bool = False) -> None:
@@ -40,27 +33,17 @@ class GetScreen(LiveScreen):
         self.object_name = name
         self.namespace = namespace
         self.all_namespaces = all_namespaces
-        self.text = ""
 
     @property
     def command(self) -> str:
         where = " -A" if self.all_namespaces else (f" -n {self.namespace}" if self.namespace else "")
         return f"get {self.resource}{' ' + self.object_name if self.object_name else ''}{where}"
 
-    def compose(self) -> ComposeResult:
-        yield Static(f"kubectl {self.command}   (esc back)", id="get-title", markup=False)
-        yield Log(auto_scroll=False, id="get-table")
-        yield Footer()
+    def title_text(self) -> str:
+        return f"kubectl {self.command}"
 
-    def refresh_view(self) -> None:
+    def view_text(self) -> str:
         try:
-            text = get_text(self.client, self.resource, self.object_name, self.namespace, self.all_namespaces)
+            return get_text(self.client, self.resource, self.object_name, self.namespace, self.all_namespaces)
         except ApiError as exc:
-            text = f"Error from server ({exc.reason}): {exc.message}"
-        if text != self.text:
-            self.text = text
-            log = self.query_one(Log)
-            y = log.scroll_y
-            log.clear()
-            log.write_lines(text.splitlines())
-            log.scroll_to(y=y, animate=False, immediate=True)
+            return f"Error from server ({exc.reason}): {exc.message}"

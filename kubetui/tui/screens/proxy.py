@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Footer, Log, Static
-
 from ...engine.node.kubeproxy import iptables_save
-from .live import LiveScreen
+from .live import TextScreen
 
 
 def proxy_text(client, node: str) -> str:
@@ -31,31 +28,17 @@ def proxy_text(client, node: str) -> str:
     return "\n".join(lines)
 
 
-class ProxyScreen(LiveScreen):
+class ProxyScreen(TextScreen):
     """Follows the node's rules as Services and endpoints change."""
 
     REFRESH_HZ = 2
-    DEFAULT_CSS = """
-    ProxyScreen #proxy-title { dock: top; height: 1; background: $panel; padding: 0 1; }
-    ProxyScreen Log { padding: 0 1; }
-    """
 
     def __init__(self, client, node: str) -> None:
         super().__init__(client)
         self.node = node
-        self.text = ""
 
-    def compose(self) -> ComposeResult:
-        yield Static(f"kube-proxy rules on {self.node}   (esc back)", id="proxy-title", markup=False)
-        yield Log(auto_scroll=False, id="proxy-rules")
-        yield Footer()
+    def title_text(self) -> str:
+        return f"kube-proxy rules on {self.node}"
 
-    def refresh_view(self) -> None:
-        text = proxy_text(self.client, self.node)
-        if text != self.text:
-            self.text = text
-            log = self.query_one(Log)
-            y = log.scroll_y
-            log.clear()
-            log.write_lines(text.splitlines())
-            log.scroll_to(y=y, animate=False, immediate=True)
+    def view_text(self) -> str:
+        return proxy_text(self.client, self.node)
