@@ -32,7 +32,7 @@ def top_text(client, what: str, namespace: str | None = None) -> str:
 class TopScreen(TextScreen):
     """Follows the scrapes: refreshes whenever virtual time moves (scrapes are not API writes)."""
 
-    REFRESH_HZ = 2
+    REFRESH_HZ = 1  # each refresh sorts the scrape's samples (all pods); scrapes come every metric resolution
     FOLLOW_CLOCK = True
 
     def __init__(self, client, what: str = "pods", namespace: str = "default") -> None:
