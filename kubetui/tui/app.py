@@ -48,12 +48,14 @@ SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulset
 # Actions that act on the main screen's selection; other screens bring their own keys.
 PANES = ("nodes", "pods", "events", "workloads")  # the Tab order of the main screen
 SELECTION_ACTIONS = {"kill", "crash", "restart_node", "cordon", "drain", "scale", "rollout_undo", "describe",
-                     "explain", "edit", "proxy_rules", "runtime", "files", "filter", "sort", "sort_reverse"}
+                     "explain", "edit", "proxy_rules", "runtime", "files", "top", "quota", "filter", "sort",
+                     "sort_reverse"}
 HELP_NOTES = """Panes: nodes (enter expands a node to its pods), workloads & services, pods, events.
 The selected thing is the cursor line of the focused pane (or of the pane focused last).
 Pod list: click a column title to sort by it; `/` then `-l app=web` filters by labels.
 `:` opens the command line (kubectl-like: get, describe, scale, delete, apply -f, kill, cordon, drain, rollout undo,
-proxy, traffic, exec, load, speed, theme, quit); tab completes commands, resources and names; up/down walk the history.
+top, proxy, crictl, files, quota, traffic, exec, load, speed, theme, quit); tab completes commands, resources and names;
+up/down walk the history.
 Screens: 2 network map, 3 etcd browser, 4 YAML editor, 5 events timeline; 1 comes back here."""
 
 
@@ -248,10 +250,13 @@ class KubetuiApp(App):
         if event.widget.id in ("nodes", "pods", "workloads", "events"):
             self._last_pane = event.widget
 
+    def _selection_pane(self):
+        return self.focused if self.focused is not None and self.focused.id in ("nodes", "pods", "workloads") \
+            else self._last_pane
+
     def selection(self) -> tuple | None:
         """("node", name) | ("pod", namespace, name) | ("object", resource, namespace, name) | None."""
-        pane = self.focused if self.focused is not None and self.focused.id in ("nodes", "pods", "workloads") \
-            else self._last_pane
+        pane = self._selection_pane()
         if pane is None:
             return None
         if pane.id == "pods":
@@ -587,16 +592,30 @@ class KubetuiApp(App):
         if sel:
             self._open(self._screen("explain").ExplainScreen(self.client, sel[2], sel[1]))
 
-    def _selected_node(self, title: str) -> str | None:
-        """The selected node, or the node of the selected pod."""
+    def _selected_node(self, what: str) -> str | None:
+        """The selected node: a node line, a control-plane component's node, or a scheduled pod's node."""
+        sel = self.selection()
+        node = None
+        if sel and sel[0] == "node":
+            node = sel[1]
+        elif sel and sel[0] == "pod":
+            node = ((self.model.pods().get(f"{sel[1]}/{sel[2]}") or {}).get("spec") or {}).get("nodeName")
+        elif sel is None and (pane := self._selection_pane()) is not None and pane.id == "nodes":
+            cursor = pane.cursor_node
+            if cursor is not None and cursor.data and cursor.data[0] == "component" and cursor.parent is not None:
+                node = cursor.parent.data[1]
+        if node is None:
+            self.notify("select a node (or a scheduled pod) first", title=what, severity="warning")
+        return node
+
+    def _selected_namespace(self) -> str:
+        """The namespace of the selected pod or object; `default` for nodes and cluster-scoped objects."""
         sel = self.selection()
         if sel and sel[0] == "pod":
-            node = (self.client.get("pods", sel[2], sel[1]).get("spec") or {}).get("nodeName")
-            sel = ("node", node) if node else None
-        if not sel or sel[0] != "node":
-            self.notify("select a node (or a scheduled pod) first", title=title, severity="warning")
-            return None
-        return sel[1]
+            return sel[1]
+        if sel and sel[0] == "object" and sel[2]:
+            return sel[2]
+        return cmd.DEFAULT_NAMESPACE
 
     def action_proxy_rules(self) -> None:
         node = self._selected_node("kube-proxy")
@@ -604,14 +623,24 @@ class KubetuiApp(App):
             self._open(self._screen("proxy").ProxyScreen(self.client, node))
 
     def action_runtime(self) -> None:
-        node = self._selected_node("Runtime")
+        node = self._selected_node("container runtime")
         if node:
             self._open(self._screen("runtime").RuntimeScreen(self.client, node))
 
     def action_files(self) -> None:
         sel = self._need("pod")
         if sel:
-            self._open(self._screen("files").FilesScreen(self.client, sel[1], sel[2]))
+            self._open(self._screen("files").FilesScreen(self.client, sel[2], sel[1]))
+
+    def action_top(self) -> None:
+        sel = self.selection()
+        if sel and sel[0] == "node":
+            self._open(self._screen("top").TopScreen(self.client, "nodes"))
+        else:
+            self._open(self._screen("top").TopScreen(self.client, "pods", self._selected_namespace()))
+
+    def action_quota(self) -> None:
+        self._open(self._screen("quota").QuotaScreen(self.client, self._selected_namespace()))
 
     def action_edit(self) -> None:
         target = self._selected_object()
@@ -698,6 +727,19 @@ class KubetuiApp(App):
         if isinstance(command, cmd.Proxy):
             self._require_node(command.node)
             return self._later(self._screen("proxy").ProxyScreen(self.client, command.node))
+        if isinstance(command, cmd.Crictl):
+            self._require_node(command.node)
+            return self._later(self._screen("runtime").RuntimeScreen(self.client, command.node))
+        if isinstance(command, cmd.Top):
+            if command.what == "pods":
+                self.client.get("namespaces", command.namespace)
+            return self._later(self._screen("top").TopScreen(self.client, command.what, command.namespace))
+        if isinstance(command, cmd.Files):
+            self.client.get("pods", command.pod, command.namespace)
+            return self._later(self._screen("files").FilesScreen(self.client, command.pod, command.namespace))
+        if isinstance(command, cmd.Quota):
+            self.client.get("namespaces", command.namespace)
+            return self._later(self._screen("quota").QuotaScreen(self.client, command.namespace))
         if isinstance(command, cmd.Exec):
             output = self.client.exec(command.pod, list(command.argv), command.namespace, command.container)
             return self._say(output.rstrip() or f"exec {' '.join(command.argv)}: done", f"exec {command.pod}")

@@ -123,8 +123,30 @@ class Traffic:
     stop: bool = False
 
 
-Command = (Get | Describe | Scale | Delete | Apply | Kill | Cordon | Drain | RolloutUndo | Proxy | Traffic | Exec | Load
-           | Speed | Theme | Quit)
+@dataclass(frozen=True)
+class Top:
+    what: str  # "pods" | "nodes"
+    namespace: str = "default"
+
+
+@dataclass(frozen=True)
+class Files:
+    pod: str
+    namespace: str = "default"
+
+
+@dataclass(frozen=True)
+class Quota:
+    namespace: str = "default"
+
+
+@dataclass(frozen=True)
+class Crictl:
+    node: str
+
+
+Command = (Get | Describe | Scale | Delete | Apply | Kill | Cordon | Drain | RolloutUndo | Proxy | Traffic | Exec | Top
+           | Files | Quota | Crictl | Load | Speed | Theme | Quit)
 
 DEFAULT_NAMESPACE = "default"
 USAGE = {
@@ -141,6 +163,10 @@ USAGE = {
     "proxy": "proxy NODE   (the Service rules kube-proxy programs there)",
     "traffic": "traffic URL|SERVICE[:PORT] [--rate N] [--name NAME] | traffic stop NAME",
     "exec": "exec POD [-n NS] [-c CONTAINER] -- write PATH TEXT | cat PATH | ls [PATH] | rm PATH",
+    "top": "top pods [-n NS] | top nodes   (CPU and memory from the metrics server)",
+    "files": "files POD [-n NS]   (the pod's volumes and their files)",
+    "quota": "quota [NS]   (ResourceQuotas and LimitRanges of a namespace)",
+    "crictl": "crictl NODE   (the node's container runtime: pause sandboxes and containers)",
     "load": "load SCENARIO   (a bundled scenario name or a file)",
     "speed": f"speed X   ({MIN_SPEED:g} to {MAX_SPEED:g})",
     "theme": "theme NAME",
@@ -170,6 +196,10 @@ FLAGS: dict[str, dict[str, tuple[str, bool]]] = {
     "proxy": {},
     "traffic": {"--rate": ("rate", True), "--name": ("name", True)},
     "exec": {**_NS, "-c": ("container", True), "--container": ("container", True)},
+    "top": dict(_NS),
+    "files": dict(_NS),
+    "quota": dict(_NS),
+    "crictl": {},
     "load": {},
     "speed": {},
     "theme": {},
@@ -404,6 +434,31 @@ def _exec(args, flags) -> Exec:
     return Exec(pod, argv, str(flags.get("namespace") or DEFAULT_NAMESPACE), flags.get("container") or None)
 
 
+def _top(args, flags) -> Top:
+    word = _one(args, "top", "pods or nodes") if args else "pods"
+    what = {"pod": "pods", "po": "pods", "pods": "pods", "node": "nodes", "no": "nodes", "nodes": "nodes"}.get(word)
+    if what is None:
+        raise CommandError(f'top shows pods or nodes, not "{word}"')
+    if what == "nodes" and flags.get("namespace"):
+        raise CommandError("nodes have no namespace")
+    return Top(what, str(flags.get("namespace") or DEFAULT_NAMESPACE))
+
+
+def _files(args, flags) -> Files:
+    return Files(_one(args, "files", "a pod name"), str(flags.get("namespace") or DEFAULT_NAMESPACE))
+
+
+def _quota(args, flags) -> Quota:
+    if args and flags.get("namespace"):
+        raise CommandError("give the namespace once: quota NS or quota -n NS")
+    namespace = _one(args, "quota", "a namespace") if args else flags.get("namespace")
+    return Quota(str(namespace or DEFAULT_NAMESPACE))
+
+
+def _crictl(args, flags) -> Crictl:
+    return Crictl(_node(args, "crictl"))
+
+
 def _traffic(args, flags) -> Traffic:
     if args[:1] == ["stop"]:
         return Traffic("", name=_one(args[1:], "traffic stop", "the name of a stream"), stop=True)
@@ -463,9 +518,9 @@ def _quit(args, flags) -> Quit:
 
 
 _PARSERS = {"get": _get, "describe": _describe, "scale": _scale, "delete": _delete, "apply": _apply, "kill": _kill,
-            "cordon": _cordon, "uncordon": _uncordon, "drain": _drain, "rollout": _rollout, "proxy": _proxy, "traffic": _traffic, "exec": _exec,
-            "load": _load,
-            "speed": _speed, "theme": _theme, "quit": _quit}
+            "cordon": _cordon, "uncordon": _uncordon, "drain": _drain, "rollout": _rollout, "proxy": _proxy,
+            "traffic": _traffic, "exec": _exec, "top": _top, "files": _files, "quota": _quota, "crictl": _crictl,
+            "load": _load, "speed": _speed, "theme": _theme, "quit": _quit}
 
 
 # -- completion --------------------------------------------------------------------------------------
@@ -546,9 +601,13 @@ def _positional(command: str, args: list[str], word: str, namespace: str | None,
         if n == 1:
             return _object_names(args[0], word, namespace, source)
         return []
-    if command == "exec":
+    if command in ("exec", "files"):
         return _object_names("pods", word, namespace, source) if n == 0 else []
-    if command in ("cordon", "uncordon", "drain", "proxy"):
+    if command == "top":
+        return _matching(["nodes", "pods"], word) if n == 0 else []
+    if command == "quota":
+        return _matching(source.namespaces(), word) if n == 0 else []
+    if command in ("cordon", "uncordon", "drain", "proxy", "crictl"):
         return _matching(source.names("nodes", None), word) if n == 0 else []
     if command == "rollout":
         if n == 0:

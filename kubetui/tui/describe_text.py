@@ -538,6 +538,21 @@ def describe_resource_quota(quota: dict, events: list[dict], now: float) -> str:
     return w.text()
 
 
+def describe_limit_range(limit_range: dict, events: list[dict], now: float) -> str:
+    """kubectl describe limitrange: one row per limit type and resource; `-` where nothing is set."""
+    w = Writer()
+    w.fields(_meta_fields(limit_range))
+    rows = []
+    for item in (limit_range.get("spec") or {}).get("limits") or ():
+        columns = [item.get(f) or {} for f in ("min", "max", "defaultRequest", "default", "maxLimitRequestRatio")]
+        for resource in sorted(set().union(*columns)):
+            rows.append([item.get("type", ""), resource, *(str(c.get(resource, "-")) for c in columns)])
+    w.table(["Type", "Resource", "Min", "Max", "Default Request", "Default Limit", "Max Limit/Request Ratio"],
+            rows, indent=0)
+    events_section(w, events, now)
+    return w.text()
+
+
 def describe_claim(claim: dict, pods: list[dict], events: list[dict], now: float) -> str:
     """kubectl describe pvc: class, status, volume, capacity, access modes and the pods using it."""
     w = Writer()
@@ -611,6 +626,8 @@ def describe(client, resource: str, name: str, namespace: str | None) -> str:
         return describe_service(obj, endpoints, events, now)
     if kind.plural == "resourcequotas":
         return describe_resource_quota(obj, events, now)
+    if kind.plural == "limitranges":
+        return describe_limit_range(obj, events, now)
     if kind.plural == "persistentvolumeclaims":
         return describe_claim(obj, client.list("pods", ns), events, now)
     return describe_generic(obj, events, now)

@@ -28,18 +28,21 @@ class GetScreen(TextScreen):
 
     def __init__(self, client, resource: str, name: str | None, namespace: str | None,
                  all_namespaces: bool = False) -> None:
+        super().__init__(client)
         self.resource = resource
         self.object_name = name
         self.namespace = namespace
         self.all_namespaces = all_namespaces
-        super().__init__(client, f"kubectl {self.command}")
 
     @property
     def command(self) -> str:
         where = " -A" if self.all_namespaces else (f" -n {self.namespace}" if self.namespace else "")
         return f"get {self.resource}{' ' + self.object_name if self.object_name else ''}{where}"
 
-    def build_text(self) -> str:
+    def title_text(self) -> str:
+        return f"kubectl {self.command}"
+
+    def view_text(self) -> str:
         try:
             return get_text(self.client, self.resource, self.object_name, self.namespace, self.all_namespaces)
         except ApiError as exc:

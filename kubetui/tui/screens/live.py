@@ -12,15 +12,17 @@ REFRESH_HZ = 4
 
 class LiveScreen(Screen):
     """Polls `client.store_revision()` a few times a second and calls `refresh_view` when it moved, so
-    a burst of watch events costs one repaint, not one per event."""
+    a burst of watch events costs one repaint, not one per event. Views of state kept outside the API
+    store (metrics scrapes, files, the container runtime) set FOLLOW_CLOCK to refresh when virtual time moved."""
 
     BINDINGS = [Binding("escape", "back", "Back", id="screen-back", tooltip="Close this screen")]
     REFRESH_HZ = REFRESH_HZ
+    FOLLOW_CLOCK = False
 
     def __init__(self, client) -> None:
         super().__init__()
         self.client = client
-        self._seen_revision: int | None = None
+        self._seen_revision: object = None
 
     def on_mount(self) -> None:
         self.poll()
@@ -29,6 +31,8 @@ class LiveScreen(Screen):
     def poll(self) -> None:
         """Refresh now if the store changed since the last refresh (tests call this after advancing)."""
         revision = self.client.store_revision()
+        if self.FOLLOW_CLOCK:
+            revision = (revision, self.client.now)
         if revision != self._seen_revision:
             self._seen_revision = revision
             self.refresh_view()
@@ -41,34 +45,39 @@ class LiveScreen(Screen):
 
 
 class TextScreen(LiveScreen):
-    """A titled, scrollable text view rebuilt from `text()` whenever it changes (the scroll position stays)."""
+    """A title line over plain text in a Log (a Line-API view: only the visible lines are painted, so a
+    100,000-line table stays cheap); the text is rebuilt on each refresh and repainted only when it changed,
+    keeping the scroll position."""
 
-    REFRESH_HZ = 2
     DEFAULT_CSS = """
-    TextScreen .text-title { dock: top; height: 1; background: $panel; padding: 0 1; }
-    TextScreen Log { padding: 0 1; }
+    TextScreen #screen-title { dock: top; height: 1; background: $panel; padding: 0 1; }
+    TextScreen #screen-text { padding: 0 1; }
     """
 
-    def __init__(self, client, title: str) -> None:
+    def __init__(self, client) -> None:
         super().__init__(client)
-        self.title_text = title
         self.text = ""
 
-    def compose(self) -> ComposeResult:
-        yield Static(f"{self.title_text}   (esc back)", classes="text-title", markup=False)
-        yield Log(auto_scroll=False)
-        yield Footer()
-
-    def build_text(self) -> str:
-        """The whole view as text; each screen overrides this."""
+    def title_text(self) -> str:
+        """The line over the text."""
         return ""
 
+    def view_text(self) -> str:
+        """The text to show now; each screen overrides this."""
+        return ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.title_text()}   (esc back)", id="screen-title", markup=False)
+        yield Log(auto_scroll=False, id="screen-text")
+        yield Footer()
+
     def refresh_view(self) -> None:
-        text = self.build_text()
+        text = self.view_text()
         if text != self.text:
             self.text = text
             log = self.query_one(Log)
             y = log.scroll_y
             log.clear()
-            log.write_lines(text.splitlines())
+            # Log.write_lines splits each item again and drops empty ones: "\n" keeps a blank line blank.
+            log.write_lines(line + "\n" for line in text.split("\n"))
             log.scroll_to(y=y, animate=False, immediate=True)

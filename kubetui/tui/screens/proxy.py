@@ -31,9 +31,14 @@ def proxy_text(client, node: str) -> str:
 class ProxyScreen(TextScreen):
     """Follows the node's rules as Services and endpoints change."""
 
+    REFRESH_HZ = 2
+
     def __init__(self, client, node: str) -> None:
-        super().__init__(client, f"kube-proxy rules on {node}")
+        super().__init__(client)
         self.node = node
 
-    def build_text(self) -> str:
+    def title_text(self) -> str:
+        return f"kube-proxy rules on {self.node}"
+
+    def view_text(self) -> str:
         return proxy_text(self.client, self.node)

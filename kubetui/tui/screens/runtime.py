@@ -1,39 +1,55 @@
-"""`r` on a node: its container runtime as crictl shows it — each pod's sandbox (the pause container) and containers."""
+"""`r` / `:crictl NODE`: a node's container runtime as `crictl pods` and `crictl ps -a` show it (pause sandboxes)."""
 
 from __future__ import annotations
 
 from ...engine.durations import format_duration
+from ...printers import format_rows
 from .live import TextScreen
+
+SHORT_ID = 13  # crictl truncates ids to 13 characters
+
+
+def _ago(created: float, now: float) -> str:
+    return f"{format_duration(max(0.0, now - created))} ago"
 
 
 def runtime_text(client, node: str) -> str:
-    """`crictl pods` and `crictl ps -a` of one machine, grouped by pod."""
-    now = client.now
+    """Every sandbox (one pause container per pod) and every container the node's runtime holds."""
     rows = client.machine_containers(node)
-    state = "" if client.machine_powered(node) else "  (machine off: nothing runs; containerd's state is lost)"
-    lines = [f"containerd on {node}{state}",
-             "Every pod gets a sandbox first: the pause container holds the pod's network namespace (its IP) so",
-             "the app containers can come and go (restart) without the pod losing its address.", ""]
-    if not rows:
-        lines.append("no pod sandboxes")
-    for row in rows:
-        ago = format_duration(max(0.0, now - row.created_at)) + " ago"
-        if row.sandbox:
-            lines += ["", f"POD {row.namespace}/{row.pod}   IP {row.ip or '-'}",
-                      f"  {row.id[:13]}  {'(pause)':<14} {row.image:<40} {row.state:<9} attempt {row.attempt}  {ago}"]
-        else:
-            exited = f" (exit {row.exit_code})" if row.exit_code is not None and row.state == "Exited" else ""
-            lines.append(f"  {row.id[:13]}  {row.name:<14} {row.image:<40} {row.state + exited:<9} "
-                         f"attempt {row.attempt}  {ago}")
+    now = client.now
+    sandboxes = [r for r in rows if r.sandbox]
+    pause = sandboxes[0].image if sandboxes else "registry.k8s.io/pause"
+    lines = [] if client.machine_powered(node) else [f"machine {node} is off: nothing runs; this is what it held", ""]
+    lines += [f"# crictl pods   each pod runs in a sandbox: a pause container ({pause}) that holds the pod's network",
+              "#               namespace and IP; the pod's containers join it, so a container restart keeps the IP"]
+    table = [["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "IP", "PAUSE IMAGE"]]
+    table += [[r.id[:SHORT_ID], _ago(r.created_at, now), r.state, r.pod, r.namespace, str(r.attempt), r.ip or "",
+               r.image] for r in sorted(sandboxes, key=lambda r: -r.created_at)]
+    lines.append(format_rows(table) if sandboxes else "(no sandboxes)")
+    lines += ["", "# crictl ps -a   (crictl hides the pause containers; they are the sandboxes above)"]
+    sandbox_of = {(r.namespace, r.pod): r.id for r in sandboxes}
+    containers = [r for r in rows if not r.sandbox]
+    table = [["CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD", "NAMESPACE"]]
+    table += [[r.id[:SHORT_ID], r.image, _ago(r.created_at, now),
+               r.state, r.name, str(r.attempt),
+               sandbox_of.get((r.namespace, r.pod), "")[:SHORT_ID], r.pod, r.namespace]
+              for r in sorted(containers, key=lambda r: -r.created_at)]
+    lines.append(format_rows(table) if containers else "(no containers)")
     return "\n".join(lines)
 
 
 class RuntimeScreen(TextScreen):
-    """Follows the machine's sandboxes and containers as pods start, crash and go."""
+    """Follows the runtime: sandboxes and containers are not API objects, so it refreshes as time moves."""
+
+    REFRESH_HZ = 2
+    FOLLOW_CLOCK = True
 
     def __init__(self, client, node: str) -> None:
-        super().__init__(client, f"container runtime on {node} (crictl pods / crictl ps -a)")
+        super().__init__(client)
         self.node = node
 
-    def build_text(self) -> str:
+    def title_text(self) -> str:
+        return f"container runtime on {self.node} (crictl)"
+
+    def view_text(self) -> str:
         return runtime_text(self.client, self.node)
