@@ -14,7 +14,7 @@ from .engine.api import kinds
 from .engine.durations import parse_duration
 from .printers import format_rows, table
 from .scenario.loader import ScenarioError, load_scenario
-from .scenario.runner import ScenarioRun, run_for, start
+from .scenario.runner import ScenarioRun, finish, run_for, start
 
 DEFAULT_SCENARIO = "default"
 # `-o table` skips what `kubectl get all` would not list and what has no table of its own worth reading.
@@ -112,6 +112,7 @@ def run_headless(args: argparse.Namespace) -> int:
     if run is None:
         return 2
     run_for(run, args.duration)
+    finish(run)
     for line in run.log:
         print(line, file=sys.stderr)
     sys.stdout.write(render(run, args.output))

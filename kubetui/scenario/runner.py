@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..engine.api.errors import ApiError
 from ..engine.client import LocalClient
 from ..engine.cluster import Cluster, NodeConfig
 from ..engine.durations import format_duration
+from ..engine.traffic import stream_name
+from .conditions import evaluate
 from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry
+from .model import UI_ACTIONS, ActionSpec, localized
 from .targets import parse_object_target, parse_pod_target
+
+# `when` conditions are looked at once a virtual second, as a person watching `kubectl get -w` would notice.
+WHEN_POLL_SECONDS = 1.0
+DEFAULT_TRAFFIC_RATE = 10
 
 
 @dataclass
 class ScenarioRun:
-    """A cluster built from a scenario, with the log of timeline actions played so far."""
+    """A cluster built from a scenario, with the log of timeline actions played so far.
+
+    set-speed, pause and note concern whoever shows the run: they are kept in `directives` (with their
+    virtual time) and handed to `on_directive`, which a live front end sets.
+    """
 
     loaded: LoadedScenario
     cluster: Cluster
     client: LocalClient
     log: list[str] = field(default_factory=list)
+    directives: list[tuple[float, ActionSpec]] = field(default_factory=list)
+    on_directive: Callable[[ActionSpec], None] | None = None
+    waiting: list[TimelineEntry] = field(default_factory=list)  # `when` entries whose condition has not held yet
+    finished: bool = False
 
     @property
     def timeline_end(self) -> float:
-        return max((e.at for e in self.loaded.timeline), default=0.0)
+        """The time of the last `at` entry (`when` entries have no time of their own)."""
+        return max((e.at for e in self.loaded.timeline if e.at is not None), default=0.0)
 
 
 def node_config(node) -> NodeConfig:
@@ -47,7 +64,13 @@ def start(loaded: LoadedScenario, seed: int | None = None, profile: str | None =
     if problems:
         raise ScenarioError(problems)
     for entry in loaded.timeline:
-        cluster.clock.call_at(entry.at, _play, run, entry, label=f"{entry.action.action} {entry.action.target or ''}".strip())
+        if entry.at is not None:
+            cluster.clock.call_at(entry.at, _play, run, entry, label=_what(entry.action))
+        else:
+            run.waiting.append(entry)
+    if run.waiting:
+        # A daemon timer: watching for conditions must not keep run_until_idle from settling.
+        cluster.clock.call_later(WHEN_POLL_SECONDS, _watch, run, daemon=True)
     return run
 
 
@@ -61,24 +84,89 @@ def _problem(manifest: Manifest, exc: ApiError) -> Problem:
     return Problem(manifest.source.file, manifest.source.line, "", f"{what}: {exc.message}")
 
 
+def _what(action: ActionSpec) -> str:
+    return f"{action.action} {action.target or ''}".strip()
+
+
+def _watch(run: ScenarioRun) -> None:
+    """Fire each `when` entry the first time its condition holds (its `after` later)."""
+    for entry in list(run.waiting):
+        if not evaluate(entry.action.when, run.client)[0]:
+            continue
+        run.waiting.remove(entry)
+        if entry.action.after:
+            run.cluster.clock.call_later(entry.action.after, _play, run, entry, label=_what(entry.action))
+        else:
+            _play(run, entry)
+    if run.waiting:
+        run.cluster.clock.call_later(WHEN_POLL_SECONDS, _watch, run, daemon=True)
+
+
+def _trigger(entry: TimelineEntry) -> str:
+    """`when deployment/web available: ` or `30s after deployment/web available: ` (empty for `at` entries)."""
+    action = entry.action
+    if action.when is None:
+        return ""
+    condition = action.when.describe()
+    return f"{format_duration(action.after)} after {condition}: " if action.after else f"when {condition}: "
+
+
 def _play(run: ScenarioRun, entry: TimelineEntry) -> None:
     action = entry.action
     stamp = format_duration(run.cluster.now)
     try:
-        result = perform(run.client, action)
-        run.log.append(f"{stamp}: {action.action} {action.target or ''}".rstrip() + (f": {result}" if result else ""))
+        result = play(run, action)
+        run.log.append(f"{stamp}: {_trigger(entry)}{_what(action)}" + (f": {result}" if result else ""))
     except (ApiError, ValueError, KeyError) as exc:
-        run.log.append(f"{stamp}: {action.action} {action.target or ''} failed ({entry.source}): {exc}")
+        run.log.append(f"{stamp}: {_trigger(entry)}{_what(action)} failed ({entry.source}): {exc}")
 
 
-def perform(client: LocalClient, action) -> str:
-    """Carry out one timeline action through the Client; returns a short note of what happened."""
+def play(run: ScenarioRun, action: ActionSpec) -> str:
+    """Carry out an action of any kind: on the cluster, or (set-speed, pause, note) handed to the front end."""
+    if action.action not in UI_ACTIONS:
+        return perform(run.client, action)
+    run.directives.append((run.cluster.now, action))
+    if run.on_directive is not None:
+        run.on_directive(action)
+    if action.action == "set-speed":
+        return f"{action.speed:g}×"
+    if action.action == "note":
+        return localized(action.text, "en")
+    return ""
+
+
+def finish(run: ScenarioRun) -> None:
+    """The run is over: log the `when` entries whose condition never held (once)."""
+    if run.finished:
+        return
+    run.finished = True
+    stamp = format_duration(run.cluster.now)
+    for entry in run.waiting:
+        run.log.append(f"{stamp}: never happened: when {entry.action.when.describe()}: {_what(entry.action)} "
+                       f"({entry.source})")
+
+
+def perform(client: LocalClient, action: ActionSpec) -> str:
+    """Carry out one action on the cluster through the Client; returns a short note of what happened."""
     verb = action.action
     target = action.target
+    if verb in UI_ACTIONS:
+        raise ValueError(f"{verb} concerns the screen, not the cluster: play it with runner.play")
     if verb == "kill-node":
         client.kill_node(target)
     elif verb == "restart-node":
         client.restart_node(target)
+    elif verb == "partition-node":
+        client.partition_node(target)
+    elif verb == "heal-node":
+        client.heal_node(target)
+    elif verb == "traffic":
+        if action.stop:
+            client.traffic_stop(action.name)
+            return f"stopped {action.name}"
+        name, rate = action.name or stream_name(target), action.rate or DEFAULT_TRAFFIC_RATE
+        client.traffic_start(name, target, rate)
+        return f"{name}, {rate} requests/s"
     elif verb == "add-node":
         client.add_node(NodeConfig(target))
     elif verb == "cordon":
@@ -128,10 +216,12 @@ def _pod_target(client: LocalClient, target: str) -> tuple[str, str]:
 
 
 def run_for(run: ScenarioRun, seconds: float | None) -> None:
-    """Advance `seconds`, or (by default) past the last timeline action until the cluster settles."""
+    """Advance `seconds`, or (by default) past the last `at` entry until the cluster settles, which lets
+    `when` entries fire as long as something is still happening; then log those that never did."""
     if seconds is not None:
         run.cluster.advance(seconds)
         return
     if run.timeline_end > run.cluster.now:
         run.cluster.clock.run_until(run.timeline_end)
     run.cluster.run_until_idle()
+    finish(run)

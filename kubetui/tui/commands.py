@@ -9,6 +9,7 @@ from typing import Protocol
 
 from ..engine.api import kinds
 from ..engine.api.errors import ApiError
+from ..engine.traffic import stream_name
 from ..live import MAX_SPEED, MIN_SPEED
 
 
@@ -410,7 +411,7 @@ def _traffic(args, flags) -> Traffic:
     text = str(flags.get("rate") or "10")
     if not text.isdigit() or int(text) < 1:
         raise CommandError(f'rate must be a whole number of requests per second, at least 1, got "{text}"')
-    name = str(flags.get("name") or target.split("://")[-1].split("/")[0].split(":")[0])
+    name = str(flags.get("name") or stream_name(target))
     return Traffic(target, int(text), name)
 
 
