@@ -12,7 +12,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Tree
+from textual.widgets import Footer, Input, Static, Tree
 
 from ..data import data_dir
 from ..engine.api import kinds
@@ -21,6 +21,7 @@ from ..engine import gcpolicy
 from ..engine.cluster import NodeConfig
 from ..live import LiveRunner
 from ..scenario.loader import ScenarioError, load_scenario
+from ..scenario.model import localized
 from ..scenario.yamlsrc import SourceError, load_documents
 from . import commands as cmd
 from . import keymap as keys
@@ -38,6 +39,7 @@ REFRESH_HZ = 5
 TICK_HZ = 20
 # After a key or click the engine waits this long, so the answer to the input is painted first.
 INPUT_GRACE = 0.03
+CAPTION_SECONDS = 8.0  # how long a scenario's note stays on screen unless it says otherwise
 _INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")
 # Actions that act on the main screen's selection; other screens bring their own keys.
@@ -58,6 +60,7 @@ class KubetuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "kubetui"
     BINDINGS = keys.BINDINGS
+    lang = "en"  # the language of scenario text shown (notes)
 
     def __init__(self, client, runner: LiveRunner, scenario_name: str, confirm: bool = True,
                  theme: str | None = None, live: bool = True, theme_dirs=None, keymap_file=None):
@@ -78,6 +81,7 @@ class KubetuiApp(App):
         self._shown_second = -1
         self._swapping = False
         self._input_at = 0.0
+        self._caption_timer = None
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(STATUS_VARIABLES)
@@ -94,6 +98,7 @@ class KubetuiApp(App):
                                   id="filter")
                 yield PodList(self.model, clock, id="pods")
                 yield EventsPane(self.model, clock, id="events")
+        yield Static(id="caption")
         yield CommandLine(CompletionNames(self), id="command")
         yield Footer()
 
@@ -445,6 +450,33 @@ class KubetuiApp(App):
                  lambda: self.client.rollout_undo(name, ns, to_revision) and f"deployment/{name} rolled back",
                  action_label="Roll back", confirm=confirm)
 
+    # -- scenario directives ------------------------------------------------------------------
+
+    def apply_directive(self, action) -> None:
+        """A scenario's set-speed, pause or note (ScenarioRun.on_directive): applied to this screen."""
+        if action.action == "set-speed":
+            self.runner.speed = action.speed
+            self._show_header()
+        elif action.action == "pause":
+            self.runner.pause()
+            self.notify("the scenario paused the clock: space resumes", title="Paused", timeout=4)
+            self._show_header()
+        elif action.action == "note":
+            self.show_caption(localized(action.text, self.lang), action.duration or CAPTION_SECONDS)
+
+    def show_caption(self, text: str, seconds: float) -> None:
+        """A caption across the bottom of the screen for `seconds` of wall time (a newer one replaces it)."""
+        caption = self.query_one("#caption", Static)
+        caption.update(text)
+        caption.add_class("visible")
+        if self._caption_timer is not None:
+            self._caption_timer.stop()
+        self._caption_timer = self.set_timer(seconds, self._hide_caption)
+
+    def _hide_caption(self) -> None:
+        self._caption_timer = None
+        self.query_one("#caption", Static).remove_class("visible")
+
     # -- clock keys ----------------------------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
@@ -743,6 +775,7 @@ class KubetuiApp(App):
         self.model.close()
         self.client = run.client
         self.runner = LiveRunner(run.client, speed=self.runner.speed, paused=self.runner.paused)
+        run.on_directive = self.apply_directive
         self.model = ClusterModel(run.client)
         self.scenario_name = run.loaded.name
         self._last_pane = None
@@ -839,5 +872,6 @@ def run_tui(run, speed: float = 1.0, paused: bool = False, theme: str | None = N
     gcpolicy.interactive()
     runner = LiveRunner(run.client, speed=speed, paused=paused)
     app = KubetuiApp(run.client, runner, run.loaded.name, confirm=confirm, theme=theme)
+    run.on_directive = app.apply_directive
     app.run()
     return app.return_code or 0
