@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .data import data_dir
+from .data import scenario_folders
 from .engine.api import kinds
 from .engine.durations import parse_duration
 from .printers import format_rows, table
@@ -22,16 +22,18 @@ _TABLE_SKIP = {"events", "leases", "controllerrevisions"}
 
 
 def resolve_scenario(name: str) -> Path:
-    """A path to a file, or the name of a bundled scenario (`node-failure`)."""
+    """A path to a file, or the name of a scenario in the user's folder or bundled (`node-failure`)."""
     path = Path(name)
     if path.exists():
         return path
-    bundled = data_dir("scenarios")
-    for candidate in (bundled / name, bundled / f"{name}.yaml"):
-        if candidate.is_file():
-            return candidate
-    known = ", ".join(sorted(p.stem for p in bundled.glob("*.yaml")))
-    raise UnknownScenario(f"{name}: no such file, and no bundled scenario of that name (bundled: {known})")
+    for _, folder in scenario_folders():
+        for candidate in (folder / name, folder / f"{name}.yaml"):
+            if candidate.is_file():
+                return candidate
+    user = scenario_folders()[0][1]
+    known = ", ".join(sorted({p.stem for _, folder in scenario_folders() for p in folder.glob("*.yaml")}))
+    raise UnknownScenario(f"{name}: no such file, and no bundled scenario of that name nor one in {user} "
+                          f"(known: {known})")
 
 
 class UnknownScenario(Exception):
@@ -63,7 +65,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def build_tui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubetui", description="A Kubernetes cluster playground in the terminal.",
-        epilog="Other commands: `kubetui run SCENARIO` runs headless and prints the final state (kubetui run -h).")
+        epilog="Other commands: `kubetui run SCENARIO` runs headless and prints the final state (kubetui run -h); "
+               "`kubetui scenarios list|validate|new|schema` (kubetui scenarios -h).")
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                         help="a scenario or manifest file, or a bundled scenario name (default: %(default)s)")
     _common(parser)
@@ -98,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":
         return run_headless(build_parser().parse_args(argv[1:]))
+    if argv and argv[0] == "scenarios":
+        from .scenarios_cli import scenarios_main
+
+        return scenarios_main(argv[1:])
     args = build_tui_parser().parse_args(argv)
     run = _start(args)
     if run is None:

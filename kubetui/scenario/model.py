@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
@@ -417,6 +419,15 @@ class Scenario(_Strict):
     spec: ScenarioSpec = Field(default_factory=ScenarioSpec)
 
 
+# The schema as shipped in the package (regenerate with `kubetui scenarios schema > kubetui/schemas/scenario.schema.json`).
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "scenario.schema.json"
+
+
 def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files, for editors and validation."""
-    return Scenario.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Scenario.model_json_schema()}
+
+
+def scenario_json_schema_text() -> str:
+    """The schema as the shipped file holds it."""
+    return json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from ..data import data_dir
+from ..data import data_dir, user_config_dir
 
 DEFAULT_THEME = "dark"
 
@@ -104,11 +103,6 @@ class ThemeProblem:
     def __str__(self) -> str:
         where = f" field {self.field}" if self.field else ""
         return f"{self.file}:{where}: {self.message}"
-
-
-def user_config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "kubetui"
 
 
 def theme_dirs() -> list[Path]:
