@@ -3,12 +3,12 @@
 from kubetui.scenario.loader import load_scenario_text
 from kubetui.scenario.runner import run_for, start
 
-SCENARIO = """
+# Two workers and a deployment `web` of 2 replicas; a scenario adds its seed, manifests and timeline after.
+CLUSTER = """
 apiVersion: kubetui/v1
 kind: Scenario
 metadata: {name: t}
 spec:
-  seed: 4
   nodes:
     - {namePrefix: worker, count: 2}
   manifests:
@@ -21,6 +21,9 @@ spec:
         template:
           metadata: {labels: {app: web}}
           spec: {containers: [{name: web, image: "nginx:1.27"}]}
+"""
+
+SCENARIO = CLUSTER + """  seed: 4
   timeline:
     - {at: 20s, action: scale, target: deployment/web, replicas: 4}
     - {at: 30s, action: kill-pod, target: web-}
@@ -52,24 +55,7 @@ def test_timeline_actions_happen_at_their_times():
     assert restarts >= 1
 
 
-WHEN = """
-apiVersion: kubetui/v1
-kind: Scenario
-metadata: {name: w}
-spec:
-  seed: 2
-  nodes:
-    - {namePrefix: worker, count: 2}
-  manifests:
-    - apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 2
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec: {containers: [{name: web, image: "nginx:1.27"}]}
+WHEN = CLUSTER + """  seed: 2
   timeline:
     - {when: deployment/web available, action: scale, target: deployment/web, replicas: 3}
     - {when: "node/worker-1 NotReady", action: note, text: {en: worker-1 is gone, ko: worker-1 이 사라졌습니다}}
@@ -110,24 +96,7 @@ def test_when_poll_stops_once_every_entry_fired():
     assert "never happened" not in "\n".join(run.log)
 
 
-PARTITION = """
-apiVersion: kubetui/v1
-kind: Scenario
-metadata: {name: p}
-spec:
-  nodes:
-    - {namePrefix: worker, count: 2}
-  manifests:
-    - apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 2
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec: {containers: [{name: web, image: "nginx:1.27"}]}
-    - apiVersion: v1
+PARTITION = CLUSTER + """    - apiVersion: v1
       kind: Service
       metadata: {name: web}
       spec: {selector: {app: web}, ports: [{port: 80}]}
