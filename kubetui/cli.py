@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .data import data_dir
+from .data import scenario_folders
 from .engine.api import kinds
 from .engine.durations import parse_duration
 from .printers import format_rows, table
@@ -17,8 +17,8 @@ from .recording import Recorder, ReplayError, ReplayingClient, loaded_scenario, 
 from .scenario.lesson import check_lesson, default_lang
 from .scenario.loader import ScenarioError, load_scenario
 from .scenario.model import LANGS, localized
+from .scenario.runner import ScenarioRun, finish, run_for, start
 from .settings import load_settings
-from .scenario.runner import ScenarioRun, run_for, start
 
 DEFAULT_SCENARIO = "default"
 # `-o table` skips what `kubectl get all` would not list and what has no table of its own worth reading.
@@ -26,21 +26,18 @@ _TABLE_SKIP = {"events", "leases", "controllerrevisions"}
 
 
 def resolve_scenario(name: str) -> Path:
-    """A path to a file, or the name of a bundled scenario (`node-failure`)."""
+    """A path to a file, or the name of a scenario in the user's folder or bundled (`node-failure`)."""
     path = Path(name)
     if path.exists():
         return path
-    bundled = data_dir("scenarios")
-    for folder in (bundled, bundled / "lessons"):
+    for _, folder in scenario_folders():
         for candidate in (folder / name, folder / f"{name}.yaml"):
             if candidate.is_file():
                 return candidate
-        for candidate in folder.glob("*.yaml"):  # a lesson by its scenario name: lesson-01-pods → 01-pods.yaml
-            if name.startswith("lesson-") and candidate.stem == name.removeprefix("lesson-"):
-                return candidate
-    known = ", ".join(sorted(p.stem for p in bundled.glob("*.yaml")) +
-                      sorted(f"lesson-{p.stem}" for p in (bundled / "lessons").glob("*.yaml")))
-    raise UnknownScenario(f"{name}: no such file, and no bundled scenario of that name (bundled: {known})")
+    user = scenario_folders()[0][1]
+    known = ", ".join(sorted({p.stem for _, folder in scenario_folders() for p in folder.glob("*.yaml")}))
+    raise UnknownScenario(f"{name}: no such file, and no bundled scenario of that name nor one in {user} "
+                          f"(known: {known})")
 
 
 class UnknownScenario(Exception):
@@ -137,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "replay":
         return replay(build_replay_parser().parse_args(argv[1:]))
     if argv and argv[0] == "scenarios":
-        from .scenarios_cli import main as scenarios_main
+        from .scenarios_cli import scenarios_main
 
         return scenarios_main(argv[1:])
     args = build_tui_parser().parse_args(argv)
@@ -193,6 +190,7 @@ def run_headless(args: argparse.Namespace) -> int:
     if args.check:
         return check(run, default_lang(args.lang or load_settings().lang))
     run_for(run, args.duration)
+    finish(run)
     for line in run.log:
         print(line, file=sys.stderr)
     sys.stdout.write(render(run, args.output))

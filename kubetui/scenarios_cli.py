@@ -1,152 +1,181 @@
-"""`kubetui scenarios list | validate FILE... | new NAME | schema`: find, check and start scenario files."""
+"""`kubetui scenarios list|validate|new|schema`: find, check and start scenario files."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import re
 import sys
 from pathlib import Path
 
-from .data import data_dir
+from .cli import UnknownScenario, resolve_scenario
+from .data import scenario_folders
 from .scenario.loader import ScenarioError, load_scenario
-from .scenario.model import scenario_json_schema
-from .settings import user_config_dir
+from .scenario.model import SCHEMA_FILE, scenario_json_schema_text
+from .scenario.runner import start
 
-SCHEMA_FILE = Path(__file__).parent / "schemas" / "scenario.schema.json"
-
-STARTER = """\
-# yaml-language-server: $schema={schema}
-# A kubetui scenario: the cluster, what runs on it, and what happens to it. Format: docs/scenarios.md
-apiVersion: kubetui/v1
-kind: Scenario
-metadata:
-  name: {name}
-  description: "One line shown by `kubetui scenarios list`"
-spec:
-  seed: 1              # same seed, same run
-  profile: fast        # fast (demo timings) or realistic (upstream defaults)
-  nodes:
-    - {{namePrefix: worker, count: 3, cpu: "4", memory: 8Gi}}
-  manifests:           # Kubernetes objects, inline or `- file: app.yaml` next to this file
-    - apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: web}}
-      spec:
-        replicas: 3
-        selector: {{matchLabels: {{app: web}}}}
-        template:
-          metadata: {{labels: {{app: web}}}}
-          spec: {{containers: [{{name: web, image: "nginx:1.27"}}]}}
-  timeline:            # at a virtual time, or when a condition first holds
-    - {{at: 30s, action: kill-node, target: worker-1}}
-    - {{when: node/worker-1 NotReady, action: scale, target: deployment/web, replicas: 4}}
-"""
-
-LESSON = """\
-  lesson:
-    title: {{en: "My lesson", ko: "나의 레슨"}}
-    steps:
-      - title: {{en: "Scale out", ko: "늘리기"}}
-        text:
-          en: |
-            Markdown shown in the lesson pane. Scale `web` to five: `:scale deployment web --replicas=5`
-          ko: |
-            레슨 창에 보이는 마크다운. `web` 을 다섯으로 늘리세요: `:scale deployment web --replicas=5`
-        check: {{field: {{target: deployment/web, path: status.readyReplicas, atLeast: 5}}}}
-        hints:
-          - {{en: "Press : for the command line.", ko: ": 를 누르면 명령줄이 열립니다."}}
-        solution:   # what `kubetui run {name}.yaml --check` plays
-          - {{action: scale, target: deployment/web, replicas: 5}}
-"""
-
-
-def user_scenarios_dir() -> Path:
-    return user_config_dir() / "scenarios"
-
-
-def scenario_files() -> list[tuple[str, Path]]:
-    """(where, file) of every bundled scenario and lesson, then the user's."""
-    bundled = data_dir("scenarios")
-    found = [("bundled", p) for p in sorted(bundled.glob("*.yaml"))]
-    found += [("lesson", p) for p in sorted((bundled / "lessons").glob("*.yaml"))]
-    found += [("user", p) for p in sorted(user_scenarios_dir().glob("*.yaml"))]
-    return found
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    rows = []
-    for where, path in scenario_files():
-        try:
-            loaded = load_scenario(path)
-            mark = "lesson" if loaded.scenario.spec.lesson is not None else where
-            rows.append((loaded.name, mark, loaded.scenario.metadata.description))
-        except ScenarioError as exc:
-            rows.append((path.stem, where, f"(invalid: {exc.problems[0]})"))
-    width = max(len(name) for name, _, _ in rows)
-    for name, mark, description in rows:
-        print(f"{name:<{width}}  {mark:<7}  {description}")
-    print(f"\nUser scenarios: {user_scenarios_dir()}  ·  open one: kubetui NAME  ·  check a lesson: kubetui run NAME --check")
-    return 0
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    failed = 0
-    for name in args.files:
-        try:
-            loaded = load_scenario(name)
-        except ScenarioError as exc:
-            failed += 1
-            for problem in exc.problems:
-                print(str(problem))
-            continue
-        lesson = loaded.scenario.spec.lesson
-        extra = f", a lesson of {len(lesson.steps)} steps" if lesson else ""
-        print(f"{name}: OK ({len(loaded.nodes)} nodes, {len(loaded.manifests)} manifests, "
-              f"{len(loaded.timeline)} timeline entries{extra})")
-    return 1 if failed else 0
-
-
-def cmd_new(args: argparse.Namespace) -> int:
-    path = Path(args.name if args.name.endswith((".yaml", ".yml")) else f"{args.name}.yaml")
-    name = path.stem
-    text = STARTER.format(name=name, schema=SCHEMA_FILE.resolve().as_uri())
-    if args.lesson:
-        text += LESSON.format(name=name)
-    try:
-        with open(path, "x", encoding="utf-8") as out:
-            out.write(text)
-    except FileExistsError:
-        print(f"kubetui: {path} exists; not overwriting it", file=sys.stderr)
-        return 1
-    print(f"wrote {path}: edit it, then `kubetui scenarios validate {path}` and `kubetui {path}`")
-    return 0
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(schema_text())
-    return 0
-
-
-def schema_text() -> str:
-    """The JSON Schema of scenario files, as shipped in kubetui/schemas/scenario.schema.json."""
-    return json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubetui scenarios", description="Find, check and start scenario files.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="bundled scenarios and lessons, and yours, one line each").set_defaults(fn=cmd_list)
-    validate = sub.add_parser("validate", help="check scenario files: every problem with file, line and field")
-    validate.add_argument("files", nargs="+")
-    validate.set_defaults(fn=cmd_validate)
-    new = sub.add_parser("new", help="write a commented starter scenario NAME.yaml")
-    new.add_argument("name")
-    new.add_argument("--lesson", action="store_true", help="include a lesson section")
-    new.set_defaults(fn=cmd_new)
-    sub.add_parser("schema", help="print the JSON Schema of scenario files").set_defaults(fn=cmd_schema)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("list", help="bundled scenarios and yours (~/.config/kubetui/scenarios), one line each")
+    check = sub.add_parser("validate", help="check scenario files: every problem with file, line and field")
+    check.add_argument("files", nargs="+", metavar="FILE", help="a scenario file, or a scenario's name")
+    new = sub.add_parser("new", help="write NAME.yaml, a commented starter scenario that validates")
+    new.add_argument("name", metavar="NAME", help="the scenario's name (lowercase letters, digits and -)")
+    new.add_argument("--lesson", action="store_true", help="start a lesson (steps with checks) instead")
+    sub.add_parser("schema", help="print the JSON Schema of the format (as shipped in the package)")
     return parser
 
 
-def main(argv: list[str]) -> int:
+def scenarios_main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    return args.fn(args)
+    if args.command == "list":
+        return list_scenarios()
+    if args.command == "validate":
+        return validate(args.files)
+    if args.command == "new":
+        return new(args.name, args.lesson)
+    sys.stdout.write(scenario_json_schema_text())
+    return 0
+
+
+def list_scenarios() -> int:
+    rows = [("NAME", "TYPE", "FROM", "DESCRIPTION")]
+    for origin, folder in scenario_folders():
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                scenario = load_scenario(path).scenario
+            except ScenarioError as exc:
+                rows.append((path.stem, "invalid", origin, f"{exc.problems[0]} (kubetui scenarios validate {path})"))
+                continue
+            kind = "lesson" if scenario.spec.lesson is not None else "scenario"
+            rows.append((path.stem, kind, origin, scenario.metadata.description))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+    return 0
+
+
+def validate(files: list[str]) -> int:
+    """Load each file and apply its manifests to a fresh cluster, as opening it would; print every problem."""
+    failed = False
+    for name in files:
+        try:
+            path = resolve_scenario(name)
+            loaded = load_scenario(path)
+            start(loaded)
+        except UnknownScenario as exc:
+            print(exc)
+            failed = True
+            continue
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                print(problem)
+            failed = True
+            continue
+        spec = loaded.scenario.spec
+        parts = [_count(len(loaded.nodes), "node"), _count(len(loaded.manifests), "object"),
+                 _count(len(spec.timeline), "timeline entry", "timeline entries")]
+        if spec.lesson is not None:
+            parts.append(f"a lesson of {_count(len(spec.lesson.steps), 'step')}")
+        print(f"{path}: OK ({loaded.name}: {', '.join(parts)})")
+    return 1 if failed else 0
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def new(name: str, lesson: bool) -> int:
+    path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    stem = path.stem
+    if not _NAME.fullmatch(stem):
+        print(f'kubetui: "{stem}" is not a scenario name: use lowercase letters, digits and -', file=sys.stderr)
+        return 2
+    if path.exists():
+        print(f"kubetui: {path} exists; not overwriting it", file=sys.stderr)
+        return 1
+    path.write_text(starter(stem, lesson), encoding="utf-8")
+    print(f"wrote {path}: check it with `kubetui scenarios validate {path}`, open it with `kubetui {path}`")
+    return 0
+
+
+def starter(name: str, lesson: bool) -> str:
+    """A commented scenario (or lesson) that validates, with the schema comment editors read."""
+    return (_HEADER.format(schema=SCHEMA_FILE, name=name) + _CLUSTER + (_LESSON if lesson else _TIMELINE))
+
+
+_HEADER = """\
+# yaml-language-server: $schema={schema}
+# A kubetui scenario: a cluster, what runs on it, and what happens to it over virtual time.
+# The format: docs/scenarios.md. Check: `kubetui scenarios validate {name}.yaml`.
+# Open it: `kubetui {name}.yaml`; run it headless: `kubetui run {name}.yaml`.
+apiVersion: kubetui/v1
+kind: Scenario
+metadata:
+  name: {name}
+  description: One line that `kubetui scenarios list` shows
+"""
+
+_CLUSTER = """\
+spec:
+  seed: 1             # the same scenario and seed replay the same run
+  profile: fast       # fast (short timeouts, for demos) or realistic (upstream defaults)
+  nodes:              # a control plane is added unless one is listed
+    - {namePrefix: worker, count: 3, cpu: "4", memory: 8Gi}
+  manifests:          # created in order when the scenario starts; also {file: some.yaml} or {file: folder/}
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        replicas: 3
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+              - {name: web, image: "nginx:1.27", ports: [{containerPort: 80}]}
+    - apiVersion: v1
+      kind: Service
+      metadata: {name: web}
+      spec:
+        selector: {app: web}
+        ports: [{port: 80}]
+"""
+
+_TIMELINE = """\
+  timeline:           # `at` a virtual time, or once `when` a condition first holds (`after` that much later)
+    - {when: deployment/web available, action: note, text: "web is up: three replicas behind Service web"}
+    - {when: deployment/web available, after: 5s, action: traffic, target: web, rate: 10}
+    - {at: 30s, action: kill-node, target: worker-1}
+    - when: node/worker-1 NotReady
+      action: note
+      text:
+        en: worker-1 stopped reporting; its pods are evicted once their toleration runs out
+        ko: worker-1 이 응답하지 않습니다. 톨러레이션이 끝나면 파드가 축출됩니다
+      duration: 12s
+    - {at: 3m, action: restart-node, target: worker-1}
+"""
+
+_LESSON = """\
+  lesson:
+    title: {en: Scaling a Deployment, ko: 디플로이먼트 스케일링}
+    steps:
+      - title: Scale web to 5 replicas
+        text: |
+          Deployment **web** runs 3 replicas. Give it 5: press `:` and type
+          `scale deployment/web --replicas=5`, then watch the new pods start.
+        check: {field: {target: deployment/web, path: status.readyReplicas, equals: 5}}
+        hints:
+          - "`:scale deployment/web --replicas=5`"
+        solution:     # what `kubetui run --check` plays to prove the step can be done
+          - {action: scale, target: deployment/web, replicas: 5}
+      - title: Lose a node
+        text: |
+          Kill **worker-1** (select it and press `x`) and watch its pods come back on the other workers.
+        check: node/worker-1 NotReady
+        solution:
+          - {action: kill-node, target: worker-1}
+"""

@@ -91,31 +91,3 @@ def test_output_does_not_depend_on_python_hash_seed():
                               capture_output=True, text=True, env=env, check=True)
         outs.append(proc.stdout)
     assert outs[0] == outs[1] and outs[0].startswith("{")
-
-
-def test_scenarios_list_validate_new_and_the_shipped_schema(tmp_path, capsys, monkeypatch):
-    import json as _json
-    from kubetui.scenarios_cli import SCHEMA_FILE, schema_text
-    from kubetui.scenario.model import scenario_json_schema
-
-    assert main(["scenarios", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "node-failure " in out and "lesson-01-pods" in out and "  lesson   Lesson 1 — Pods" in out
-    assert _json.loads(SCHEMA_FILE.read_text()) == scenario_json_schema()  # regenerate: kubetui scenarios schema
-    assert schema_text() == SCHEMA_FILE.read_text()
-    monkeypatch.chdir(tmp_path)
-    assert main(["scenarios", "new", "demo", "--lesson"]) == 0
-    assert main(["scenarios", "new", "demo"]) == 1
-    assert "demo.yaml exists; not overwriting it" in capsys.readouterr().err
-    assert (tmp_path / "demo.yaml").read_text().startswith("# yaml-language-server: $schema=file://")
-    assert main(["scenarios", "validate", "demo.yaml"]) == 0
-    assert "demo.yaml: OK (4 nodes, 1 manifests, 2 timeline entries, a lesson of 1 steps)" in capsys.readouterr().out
-    assert main(["run", "demo.yaml", "--check"]) == 0
-    (tmp_path / "bad.yaml").write_text("apiVersion: kubetui/v1\nkind: Scenario\nmetadata: {name: bad}\n"
-                                      "spec:\n  timeline:\n    - {at: 5s, action: explode}\n    - {at: 1s, action: scale}\n")
-    capsys.readouterr()
-    assert main(["scenarios", "validate", "demo.yaml", "bad.yaml"]) == 1
-    out = capsys.readouterr().out
-    assert "demo.yaml: OK" in out
-    assert "bad.yaml:6: spec.timeline[0].action: Input should be" in out
-    assert "bad.yaml:7: spec.timeline[1].target: Field required for scale" in out

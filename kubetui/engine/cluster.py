@@ -191,6 +191,13 @@ class Cluster:
         if not machine.powered:
             machine.power_on()
 
+    def partition_node(self, name: str) -> None:
+        """Cut the machine's kubelet and kube-proxy off from the API server; everything on it keeps running."""
+        self.machine(name).partition()
+
+    def heal_node(self, name: str) -> None:
+        self.machine(name).heal()
+
     def kill_pod(self, namespace: str, name: str) -> dict:
         """`kubectl delete pod --now`: delete with a 1 s grace period."""
         return self.api.delete("pods", name, namespace, grace_period_seconds=1)

@@ -12,6 +12,11 @@ from .dns import CLUSTER_DOMAIN
 HISTORY_SECONDS = 120
 
 
+def stream_name(target: str) -> str:
+    """The name a stream gets when none is given: the host of a URL, or the Service's name."""
+    return target.split("://")[-1].split("/")[0].split(":")[0]
+
+
 @dataclass
 class Second:
     """What one stream saw during one virtual second."""

@@ -196,7 +196,17 @@ class Condition(_Strict):
         return f"not ({self.not_.describe()})"
 
 
-ConditionSpec = Annotated[Condition, BeforeValidator(_shorthand)]
+class _OrShorthand:
+    """JSON Schema of a condition: the structured form, or the `TARGET STATE` shorthand string."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler) -> dict[str, Any]:
+        shorthand = {"type": "string", "pattern": rf"^\S+ ({'|'.join(SHORTHAND_STATES)})$",
+                     "description": 'TARGET STATE, e.g. "deployment/web available" or "node/worker-1 NotReady"'}
+        return {"anyOf": [shorthand, handler(core_schema)]}
+
+
+ConditionSpec = Annotated[Condition, BeforeValidator(_shorthand), _OrShorthand]
 Condition.model_rebuild()
 
 _OPS = {"equals": "=", "atLeast": "≥", "atMost": "≤", "contains": "contains", "matches": "matches"}

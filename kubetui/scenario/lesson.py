@@ -9,7 +9,7 @@ from ..engine.api.errors import ApiError
 from ..engine.durations import format_duration
 from .conditions import evaluate
 from .model import LANGS, Lesson, LessonAction, LessonStep, localized
-from .runner import ScenarioRun, perform
+from .runner import ScenarioRun, play
 
 CHECK_STEP_SECONDS = 1.0  # how often a headless check looks again while the cluster works
 
@@ -65,7 +65,7 @@ class LessonProgress:
 
     def _act(self, action: LessonAction) -> None:
         try:
-            perform(self.run.client, action, self.run.base_dir)
+            play(self.run, action)
             self.log.append(f"{format_duration(self.run.cluster.now)}: {action.action} {action.target or ''}".rstrip())
         except (ApiError, ValueError, KeyError) as exc:
             self.log.append(f"{format_duration(self.run.cluster.now)}: {action.action} failed: {exc}")
@@ -124,7 +124,7 @@ def check_lesson(run: ScenarioRun, lang: str = "en") -> list[StepResult]:
         for action in step.solution:
             cluster.advance(action.wait)
             try:
-                perform(run.client, action, run.base_dir)
+                play(run, action)
             except (ApiError, ValueError, KeyError) as exc:
                 problem = f"solution {action.action} {action.target or ''} failed: {exc}".replace("  ", " ")
                 break

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
@@ -11,12 +13,14 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..engine.durations import parse_duration
 from ..engine.quantity import parse_quantity
+from ..live import MAX_SPEED, MIN_SPEED
 from .conditions import ConditionSpec
 from .targets import parse_object_target, parse_pod_target
 
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 _DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+TRAFFIC_TARGET = re.compile(r"https?://[^\s/]+(/\S*)?|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[a-z0-9-]+)?")
 
 _Issue = tuple[tuple[str | int, ...], str, str, dict[str, Any]]  # (loc, error type, message template, context)
 
@@ -189,104 +193,6 @@ def _manifest_entry(value: object) -> object:
 ManifestEntry = Annotated[ManifestRef | dict[str, Any], BeforeValidator(_manifest_entry)]
 KubeObject = Annotated[dict[str, Any], BeforeValidator(lambda v: _check_object(v) if isinstance(v, dict) else v)]
 
-Action = Literal["kill-node", "restart-node", "kill-pod", "crash-container", "cordon", "uncordon", "drain",
-                 "apply", "delete", "scale", "rollout-undo", "add-node", "traffic"]
-
-# action -> (required fields, optional fields, what `target` names)
-ACTION_FIELDS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
-    "kill-node": (frozenset({"target"}), frozenset(), "node"),
-    "restart-node": (frozenset({"target"}), frozenset(), "node"),
-    "cordon": (frozenset({"target"}), frozenset(), "node"),
-    "uncordon": (frozenset({"target"}), frozenset(), "node"),
-    "drain": (frozenset({"target"}), frozenset(), "node"),
-    "add-node": (frozenset({"target"}), frozenset(), "node"),
-    "kill-pod": (frozenset({"target"}), frozenset(), "pod"),
-    "crash-container": (frozenset({"target"}), frozenset({"container"}), "pod"),
-    "apply": (frozenset(), frozenset({"manifest", "file"}), None),  # exactly one of them
-    "delete": (frozenset({"target"}), frozenset(), "object"),
-    "scale": (frozenset({"target", "replicas"}), frozenset(), "object"),
-    "rollout-undo": (frozenset({"target"}), frozenset(), "object"),
-    "traffic": (frozenset(), frozenset({"target", "rate", "name", "stop"}), None),  # start: target; stop: stop
-}
-_PARAMETERS = ("target", "manifest", "file", "replicas", "container", "rate", "name", "stop")
-_ROLLOUT_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
-
-
-class ActionSpec(_Strict):
-    """Something done to the cluster: what a timeline entry, a lesson step or a lesson's solution does."""
-
-    action: Action
-    target: str | None = Field(None, min_length=1)
-    manifest: KubeObject | None = None
-    file: str | None = Field(None, min_length=1)  # manifests to apply, relative to the scenario file
-    replicas: int | None = Field(None, ge=0)
-    container: str | None = Field(None, min_length=1)
-    rate: int | None = Field(None, ge=1, le=1000)  # traffic: requests per second
-    name: str | None = Field(None, min_length=1)  # traffic: the stream's name (default: the target's host)
-    stop: bool | None = None  # traffic: stop the stream `name`
-
-    @model_validator(mode="after")
-    def _fields_for_action(self) -> ActionSpec:
-        required, optional, target_kind = ACTION_FIELDS[self.action]
-        problems: list[_Issue] = []
-        if self.action == "apply" and (self.manifest is None) == (self.file is None):
-            problems.append((("manifest",), "missing", "apply needs either manifest (an object) or file (a path)", {}))
-        if self.action == "traffic" and (bool(self.stop) == (self.target is not None)
-                                         or (self.stop and self.name is None)):
-            problems.append((("target",), "missing", "traffic needs a target (a URL or a Service) to start, "
-                             "or stop: true and the stream's name to stop", {}))
-        for name in _PARAMETERS:
-            value = getattr(self, name)
-            if name in required and value is None:
-                problems.append(((name,), "missing", "Field required for {action}", {"action": self.action}))
-            elif name not in required | optional and value is not None:
-                problems.append(((name,), "unused", "{action} does not take {field}",
-                                 {"action": self.action, "field": name}))
-        if self.target is not None and target_kind is not None:
-            message = self._target_problem(target_kind)
-            if message:
-                problems.append((("target",), "target", "{message}", {"message": message, "value": self.target}))
-        if problems:
-            _raise(type(self).__name__, problems)
-        return self
-
-    def _target_problem(self, target_kind: str) -> str | None:
-        target = self.target or ""
-        if target_kind == "node":
-            return None if "/" not in target else f'expected a node name, got "{target}"'
-        try:
-            if target_kind == "pod":
-                parse_pod_target(target)
-                return None
-            _, kind, _ = parse_object_target(target, "deployments" if self.action == "rollout-undo" else None)
-        except ValueError as exc:
-            return str(exc)
-        if self.action == "scale" and "scale" not in kind.subresources:
-            return f"{kind.plural} cannot be scaled"
-        if self.action == "rollout-undo" and kind.kind not in _ROLLOUT_KINDS:
-            return f"{kind.plural} have no rollouts (use a deployment, daemonset or statefulset)"
-        return None
-
-
-class TimelineAction(ActionSpec):
-    """An action `at` a virtual time since the scenario started, or once `when` a condition first holds."""
-
-    at: Duration | None = None
-    when: ConditionSpec | None = None
-
-    @model_validator(mode="after")
-    def _at_or_when(self) -> TimelineAction:
-        if (self.at is None) == (self.when is None):
-            _raise(type(self).__name__, [(("at",), "at_or_when", "give either at (a time) or when (a condition)", {})])
-        return self
-
-
-class LessonAction(ActionSpec):
-    """A step's action, or one move of its solution; `wait` lets virtual time pass before it."""
-
-    wait: Duration = 0.0
-
-
 Lang = Literal["en", "ko"]
 LANGS: tuple[Lang, ...] = ("en", "ko")
 
@@ -309,6 +215,123 @@ Localized = Annotated[dict[Lang, str], BeforeValidator(_localized), WithJsonSche
 def localized(text: dict[str, str], lang: str) -> str:
     """`text` in `lang`, falling back to English."""
     return text.get(lang) or text["en"]
+
+
+Action = Literal["kill-node", "restart-node", "partition-node", "heal-node", "kill-pod", "crash-container", "cordon",
+                 "uncordon", "drain", "apply", "delete", "scale", "rollout-undo", "add-node", "traffic", "set-speed",
+                 "pause", "note"]
+
+# action -> (required fields, optional fields, what `target` names)
+ACTION_FIELDS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
+    "kill-node": (frozenset({"target"}), frozenset(), "node"),
+    "restart-node": (frozenset({"target"}), frozenset(), "node"),
+    "cordon": (frozenset({"target"}), frozenset(), "node"),
+    "uncordon": (frozenset({"target"}), frozenset(), "node"),
+    "drain": (frozenset({"target"}), frozenset(), "node"),
+    "add-node": (frozenset({"target"}), frozenset(), "node"),
+    "partition-node": (frozenset({"target"}), frozenset(), "node"),
+    "heal-node": (frozenset({"target"}), frozenset(), "node"),
+    "kill-pod": (frozenset({"target"}), frozenset(), "pod"),
+    "crash-container": (frozenset({"target"}), frozenset({"container"}), "pod"),
+    "apply": (frozenset(), frozenset({"manifest", "file"}), None),  # exactly one of them
+    "delete": (frozenset({"target"}), frozenset(), "object"),
+    "scale": (frozenset({"target", "replicas"}), frozenset(), "object"),
+    "rollout-undo": (frozenset({"target"}), frozenset(), "object"),
+    # Starts a stream (target, optional rate and name), or with `stop: true` stops the one called `name`.
+    "traffic": (frozenset(), frozenset({"target", "rate", "name", "stop"}), "traffic"),
+    "set-speed": (frozenset({"speed"}), frozenset(), None),
+    "pause": (frozenset(), frozenset(), None),
+    "note": (frozenset({"text"}), frozenset({"duration"}), None),
+}
+# Actions for the front end showing the run, not for the cluster: a headless run only logs them.
+UI_ACTIONS = frozenset({"set-speed", "pause", "note"})
+_PARAMETERS = ("target", "manifest", "file", "replicas", "container", "rate", "name", "stop", "speed", "text",
+               "duration")
+_ROLLOUT_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
+
+
+class ActionSpec(_Strict):
+    """Something done to the cluster: what a timeline entry, a lesson step or a lesson's solution does."""
+
+    action: Action
+    target: str | None = Field(None, min_length=1)
+    manifest: KubeObject | None = None
+    file: str | None = Field(None, min_length=1)  # apply: manifests in a file, relative to the scenario file
+    replicas: int | None = Field(None, ge=0)
+    container: str | None = Field(None, min_length=1)
+    rate: int | None = Field(None, ge=1)  # traffic: requests per second (default 10)
+    name: str | None = Field(None, min_length=1)  # traffic: the stream's name
+    stop: bool | None = None  # traffic: stop the stream called `name`
+    speed: float | None = Field(None, ge=MIN_SPEED, le=MAX_SPEED)  # set-speed: virtual seconds per wall second
+    text: Localized | None = None  # note: the caption
+    duration: Duration | None = None  # note: how long the caption stays (wall seconds, default 8)
+
+    @model_validator(mode="after")
+    def _fields_for_action(self) -> ActionSpec:
+        required, optional, target_kind = ACTION_FIELDS[self.action]
+        if self.action == "traffic":
+            required, optional = (frozenset({"name"}), frozenset({"stop"})) if self.stop else (
+                frozenset({"target"}), frozenset({"rate", "name", "stop"}))
+        problems: list[_Issue] = []
+        if self.action == "apply" and (self.manifest is None) == (self.file is None):
+            problems.append((("manifest",), "missing", "apply needs either manifest (an object) or file (a path)", {}))
+        for name in _PARAMETERS:
+            value = getattr(self, name)
+            if name in required and value is None:
+                problems.append(((name,), "missing", "Field required for {action}", {"action": self.action}))
+            elif name not in required | optional and value is not None:
+                problems.append(((name,), "unused", "{action} does not take {field}",
+                                 {"action": self.action, "field": name}))
+        if self.target is not None and target_kind is not None:
+            message = self._target_problem(target_kind)
+            if message:
+                problems.append((("target",), "target", "{message}", {"message": message, "value": self.target}))
+        if problems:
+            _raise(type(self).__name__, problems)
+        return self
+
+    def _target_problem(self, target_kind: str) -> str | None:
+        target = self.target or ""
+        if target_kind == "node":
+            return None if "/" not in target else f'expected a node name, got "{target}"'
+        if target_kind == "traffic":
+            return None if TRAFFIC_TARGET.fullmatch(target) else \
+                f'expected a URL (http://host/path) or a Service (name[.namespace][:port]), got "{target}"'
+        try:
+            if target_kind == "pod":
+                parse_pod_target(target)
+                return None
+            _, kind, _ = parse_object_target(target, "deployments" if self.action == "rollout-undo" else None)
+        except ValueError as exc:
+            return str(exc)
+        if self.action == "scale" and "scale" not in kind.subresources:
+            return f"{kind.plural} cannot be scaled"
+        if self.action == "rollout-undo" and kind.kind not in _ROLLOUT_KINDS:
+            return f"{kind.plural} have no rollouts (use a deployment, daemonset or statefulset)"
+        return None
+
+
+class TimelineAction(ActionSpec):
+    """An action `at` a virtual time since the scenario started, or once `when` a condition first holds
+    (`after` that much later)."""
+
+    at: Duration | None = None
+    when: ConditionSpec | None = None
+    after: Duration | None = None
+
+    @model_validator(mode="after")
+    def _at_or_when(self) -> TimelineAction:
+        if (self.at is None) == (self.when is None):
+            _raise(type(self).__name__, [(("at",), "at_or_when", "give either at (a time) or when (a condition)", {})])
+        if self.after is not None and self.when is None:
+            _raise(type(self).__name__, [(("after",), "after_without_when", "after applies only with when", {})])
+        return self
+
+
+class LessonAction(ActionSpec):
+    """A step's action, or one move of its solution; `wait` lets virtual time pass before it."""
+
+    wait: Duration = 0.0
 
 
 class LessonStep(_Strict):
@@ -400,6 +423,15 @@ class Scenario(_Strict):
     spec: ScenarioSpec = Field(default_factory=ScenarioSpec)
 
 
+# The schema as shipped in the package (regenerate with `kubetui scenarios schema > kubetui/schemas/scenario.schema.json`).
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "scenario.schema.json"
+
+
 def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files, for editors and validation."""
-    return Scenario.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Scenario.model_json_schema()}
+
+
+def scenario_json_schema_text() -> str:
+    """The schema as the shipped file holds it."""
+    return json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"

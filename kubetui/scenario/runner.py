@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,22 +11,32 @@ from ..engine.client import LocalClient
 from ..engine.cluster import Cluster, NodeConfig
 from ..engine.durations import format_duration
 from ..engine.traffic import stream_name
-from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry, load_manifest_file
 from .conditions import evaluate
+from .loader import LoadedScenario, Manifest, Problem, ScenarioError, TimelineEntry, load_manifest_file
+from .model import UI_ACTIONS, ActionSpec, localized
 from .targets import parse_object_target, parse_pod_target
 
+# `when` conditions are looked at once a virtual second, as a person watching `kubectl get -w` would notice.
 WHEN_POLL_SECONDS = 1.0
+DEFAULT_TRAFFIC_RATE = 10
 
 
 @dataclass
 class ScenarioRun:
-    """A cluster built from a scenario, with the log of timeline actions played so far."""
+    """A cluster built from a scenario, with the log of timeline actions played so far.
+
+    set-speed, pause and note concern whoever shows the run: they are kept in `directives` (with their
+    virtual time) and handed to `on_directive`, which a live front end sets.
+    """
 
     loaded: LoadedScenario
     cluster: Cluster
     client: LocalClient
     log: list[str] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # `when` conditions that have not held yet
+    directives: list[tuple[float, ActionSpec]] = field(default_factory=list)
+    on_directive: Callable[[ActionSpec], None] | None = None
+    waiting: list[TimelineEntry] = field(default_factory=list)  # `when` entries whose condition has not held yet
+    finished: bool = False
 
     @property
     def base_dir(self) -> Path:
@@ -34,6 +45,7 @@ class ScenarioRun:
 
     @property
     def timeline_end(self) -> float:
+        """The time of the last `at` entry (`when` entries have no time of their own)."""
         return max((e.at for e in self.loaded.timeline if e.at is not None), default=0.0)
 
 
@@ -57,33 +69,15 @@ def start(loaded: LoadedScenario, seed: int | None = None, profile: str | None =
             problems.append(_problem(manifest, exc))
     if problems:
         raise ScenarioError(problems)
-    waiting = []
     for entry in loaded.timeline:
-        if entry.at is None:
-            waiting.append(entry)
-            continue
-        cluster.clock.call_at(entry.at, _play, run, entry, label=f"{entry.action.action} {entry.action.target or ''}".strip())
-    if waiting:
-        run.waiting = [e.action.when.describe() for e in waiting]
-        cluster.clock.call_later(WHEN_POLL_SECONDS, _watch_conditions, run, waiting, daemon=True)
-    return run
-
-
-def _watch_conditions(run: ScenarioRun, waiting: list[TimelineEntry]) -> None:
-    """Play each `when` entry the first time its condition holds (looked at once a virtual second)."""
-    still = []
-    for entry in waiting:
-        try:
-            holds, _ = evaluate(entry.action.when, run.client)
-        except ApiError:
-            holds = False
-        if holds:
-            _play(run, entry, f"when {entry.action.when.describe()}")
+        if entry.at is not None:
+            cluster.clock.call_at(entry.at, _play, run, entry, label=_what(entry.action))
         else:
-            still.append(entry)
-    if still:
-        run.cluster.clock.call_later(WHEN_POLL_SECONDS, _watch_conditions, run, still, daemon=True)
-    run.waiting = [e.action.when.describe() for e in still]
+            run.waiting.append(entry)
+    if run.waiting:
+        # A daemon timer: watching for conditions must not keep run_until_idle from settling.
+        cluster.clock.call_later(WHEN_POLL_SECONDS, _watch, run, daemon=True)
+    return run
 
 
 def apply_manifest(client: LocalClient, obj: dict) -> dict:
@@ -96,25 +90,90 @@ def _problem(manifest: Manifest, exc: ApiError) -> Problem:
     return Problem(manifest.source.file, manifest.source.line, "", f"{what}: {exc.message}")
 
 
-def _play(run: ScenarioRun, entry: TimelineEntry, trigger: str = "") -> None:
+def _what(action: ActionSpec) -> str:
+    return f"{action.action} {action.target or ''}".strip()
+
+
+def _watch(run: ScenarioRun) -> None:
+    """Fire each `when` entry the first time its condition holds (its `after` later)."""
+    for entry in list(run.waiting):
+        if not evaluate(entry.action.when, run.client)[0]:
+            continue
+        run.waiting.remove(entry)
+        if entry.action.after:
+            run.cluster.clock.call_later(entry.action.after, _play, run, entry, label=_what(entry.action))
+        else:
+            _play(run, entry)
+    if run.waiting:
+        run.cluster.clock.call_later(WHEN_POLL_SECONDS, _watch, run, daemon=True)
+
+
+def _trigger(entry: TimelineEntry) -> str:
+    """`when deployment/web available: ` or `30s after deployment/web available: ` (empty for `at` entries)."""
     action = entry.action
-    stamp = format_duration(run.cluster.now) + (f": {trigger}" if trigger else "")
+    if action.when is None:
+        return ""
+    condition = action.when.describe()
+    return f"{format_duration(action.after)} after {condition}: " if action.after else f"when {condition}: "
+
+
+def _play(run: ScenarioRun, entry: TimelineEntry) -> None:
+    action = entry.action
+    stamp = format_duration(run.cluster.now)
     try:
-        result = perform(run.client, action, run.base_dir)
-        run.log.append(f"{stamp}: {action.action} {action.target or ''}".rstrip() + (f": {result}" if result else ""))
+        result = play(run, action)
+        run.log.append(f"{stamp}: {_trigger(entry)}{_what(action)}" + (f": {result}" if result else ""))
     except (ApiError, ValueError, KeyError) as exc:
-        run.log.append(f"{stamp}: {action.action} {action.target or ''} failed ({entry.source}): {exc}")
+        run.log.append(f"{stamp}: {_trigger(entry)}{_what(action)} failed ({entry.source}): {exc}")
 
 
-def perform(client: LocalClient, action, base_dir: Path | None = None) -> str:
-    """Carry out one timeline action through the Client; returns a short note of what happened.
+def play(run: ScenarioRun, action: ActionSpec) -> str:
+    """Carry out an action of any kind: on the cluster, or (set-speed, pause, note) handed to the front end."""
+    if action.action not in UI_ACTIONS:
+        return perform(run.client, action, run.base_dir)
+    run.directives.append((run.cluster.now, action))
+    if run.on_directive is not None:
+        run.on_directive(action)
+    if action.action == "set-speed":
+        return f"{action.speed:g}×"
+    if action.action == "note":
+        return localized(action.text, "en")
+    return ""
+
+
+def finish(run: ScenarioRun) -> None:
+    """The run is over: log the `when` entries whose condition never held (once)."""
+    if run.finished:
+        return
+    run.finished = True
+    stamp = format_duration(run.cluster.now)
+    for entry in run.waiting:
+        run.log.append(f"{stamp}: never happened: when {entry.action.when.describe()}: {_what(entry.action)} "
+                       f"({entry.source})")
+
+
+def perform(client: LocalClient, action: ActionSpec, base_dir: Path | None = None) -> str:
+    """Carry out one action on the cluster through the Client; returns a short note of what happened.
     An apply's `file` is read relative to `base_dir` (the scenario's folder)."""
     verb = action.action
     target = action.target
+    if verb in UI_ACTIONS:
+        raise ValueError(f"{verb} concerns the screen, not the cluster: play it with runner.play")
     if verb == "kill-node":
         client.kill_node(target)
     elif verb == "restart-node":
         client.restart_node(target)
+    elif verb == "partition-node":
+        client.partition_node(target)
+    elif verb == "heal-node":
+        client.heal_node(target)
+    elif verb == "traffic":
+        if action.stop:
+            client.traffic_stop(action.name)
+            return f"stopped {action.name}"
+        name, rate = action.name or stream_name(target), action.rate or DEFAULT_TRAFFIC_RATE
+        client.traffic_start(name, target, rate)
+        return f"{name}, {rate} requests/s"
     elif verb == "add-node":
         client.add_node(NodeConfig(target))
     elif verb == "cordon":
@@ -130,13 +189,6 @@ def perform(client: LocalClient, action, base_dir: Path | None = None) -> str:
         else:
             client.crash_container(name, namespace, action.container)
         return f"{namespace}/{name}"
-    elif verb == "traffic":
-        name = action.name or stream_name(action.target)
-        if action.stop:
-            client.traffic_stop(name)
-            return f"{name} stopped"
-        client.traffic_start(name, action.target, action.rate or 10)
-        return f"{name}: {action.rate or 10} req/s to {action.target}"
     elif verb == "apply" and action.file is not None:
         objects = [m.obj for m in load_manifest_file(Path(base_dir or ".") / action.file)]
         return ", ".join(f"{o['kind'].lower()}/{apply_manifest(client, o)['metadata']['name']}" for o in objects)
@@ -174,11 +226,12 @@ def _pod_target(client: LocalClient, target: str) -> tuple[str, str]:
 
 
 def run_for(run: ScenarioRun, seconds: float | None) -> None:
-    """Advance `seconds`, or (by default) past the last timeline action until the cluster settles."""
+    """Advance `seconds`, or (by default) past the last `at` entry until the cluster settles, which lets
+    `when` entries fire as long as something is still happening; then log those that never did."""
     if seconds is not None:
         run.cluster.advance(seconds)
         return
     if run.timeline_end > run.cluster.now:
         run.cluster.clock.run_until(run.timeline_end)
     run.cluster.run_until_idle()
-    run.log += [f"never happened: when {w}" for w in run.waiting]
+    finish(run)

@@ -12,7 +12,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Tree
+from textual.widgets import Footer, Input, Static, Tree
 
 from ..data import data_dir
 from ..engine.api import kinds
@@ -24,6 +24,7 @@ from ..live import LiveRunner
 from ..scenario.lesson import LessonProgress
 from ..recording import RecordingClient, RecordingRunner, ReplayingClient, apply_directive
 from ..scenario.loader import ScenarioError, load_scenario
+from ..scenario.model import localized
 from ..scenario.yamlsrc import SourceError, load_documents
 from . import commands as cmd
 from . import keymap as keys
@@ -43,6 +44,7 @@ REFRESH_HZ = 5
 TICK_HZ = 20
 # After a key or click the engine waits this long, so the answer to the input is painted first.
 INPUT_GRACE = 0.03
+CAPTION_SECONDS = 8.0  # how long a scenario's note stays on screen unless it says otherwise
 _INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")
 # Actions that act on the main screen's selection; other screens bring their own keys.
@@ -65,6 +67,7 @@ class KubetuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "kubetui"
     BINDINGS = keys.BINDINGS
+    lang = "en"  # the language of scenario text shown (notes)
 
     def __init__(self, client, runner: LiveRunner, scenario_name: str, confirm: bool = True,
                  theme: str | None = None, live: bool = True, theme_dirs=None, keymap_file=None):
@@ -92,6 +95,7 @@ class KubetuiApp(App):
         self._shown_second = -1
         self._swapping = False
         self._input_at = 0.0
+        self._caption_timer = None
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(STATUS_VARIABLES)
@@ -110,6 +114,7 @@ class KubetuiApp(App):
                 yield EventsPane(self.model, clock, id="events")
             if self.lesson is not None:
                 yield LessonPane(self.lesson, id="lesson")
+        yield Static(id="caption")
         yield CommandLine(CompletionNames(self), id="command")
         if self.travel is not None:
             yield TimeTravelBar(self._live_client.cluster.store, self.travel,
@@ -473,6 +478,33 @@ class KubetuiApp(App):
                  f"and a rolling update replaces the pods.",
                  lambda: self.client.rollout_undo(name, ns, to_revision) and f"deployment/{name} rolled back",
                  action_label="Roll back", confirm=confirm)
+
+    # -- scenario directives ------------------------------------------------------------------
+
+    def apply_directive(self, action) -> None:
+        """A scenario's set-speed, pause or note (ScenarioRun.on_directive): applied to this screen."""
+        if action.action == "set-speed":
+            self.runner.speed = action.speed
+            self._show_header()
+        elif action.action == "pause":
+            self.runner.pause()
+            self.notify("the scenario paused the clock: space resumes", title="Paused", timeout=4)
+            self._show_header()
+        elif action.action == "note":
+            self.show_caption(localized(action.text, self.lang), action.duration or CAPTION_SECONDS)
+
+    def show_caption(self, text: str, seconds: float) -> None:
+        """A caption across the bottom of the screen for `seconds` of wall time (a newer one replaces it)."""
+        caption = self.query_one("#caption", Static)
+        caption.update(text)
+        caption.add_class("visible")
+        if self._caption_timer is not None:
+            self._caption_timer.stop()
+        self._caption_timer = self.set_timer(seconds, self._hide_caption)
+
+    def _hide_caption(self) -> None:
+        self._caption_timer = None
+        self.query_one("#caption", Static).remove_class("visible")
 
     # -- clock keys ----------------------------------------------------------------------------
 
@@ -838,6 +870,7 @@ class KubetuiApp(App):
         self.scenario_dir = run.base_dir
         self.lesson = lesson_for(run, self.lang)
         self._live_client = run.client
+        run.on_directive = self.apply_directive
         await self._show(run.client)
 
     async def _show(self, client) -> None:
@@ -1019,6 +1052,7 @@ def build_app(run, speed: float = 1.0, paused: bool = False, theme: str | None =
     app.scenario_dir = run.base_dir
     app.lang = lang
     app.lesson = lesson_for(run, lang)
+    run.on_directive = app.apply_directive
     if recorder is not None or recording is not None:
         app.scenario_lock = "not while recording or replaying: the recording holds one scenario"
     return app

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from textual.binding import Binding
 
-from ..settings import user_config_dir
+from ..data import user_config_dir
 
 # (id, key, action, footer label, what it does, shown in the footer)
 _SPEC = [

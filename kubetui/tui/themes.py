@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from ..data import data_dir
-from ..settings import user_config_dir
+from ..data import data_dir, user_config_dir
 
 DEFAULT_THEME = "dark"
 

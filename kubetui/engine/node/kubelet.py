@@ -251,9 +251,9 @@ class _PodWorker:
 class Kubelet:
     """The node agent of one machine. Public reads for the UI: `allocated()`, `capacity`, `logs()`."""
 
-    def __init__(self, ctx: Context, config, runtime: ContainerRuntime, timers: Timers, node_ip: str):
+    def __init__(self, ctx: Context, config, runtime: ContainerRuntime, timers: Timers, node_ip: str, api=None):
         self.ctx = ctx
-        self.api = ctx.api
+        self.api = api or ctx.api  # the machine's link to the API server
         self.clock = ctx.clock
         self.profile = ctx.profile
         self.config = config
@@ -263,7 +263,7 @@ class Kubelet:
         self.timers = timers
         self.node_ip = node_ip
         self._host_ips = [{"ip": node_ip}]  # shared by every pod status this kubelet writes (frozen)
-        self.recorder = EventRecorder(ctx.api, "kubelet", host=config.name)
+        self.recorder = EventRecorder(self.api, "kubelet", host=config.name)
         self.capacity = {"cpu": cpu_millis(config.cpu), "memory": to_bytes(config.memory), "pods": int(config.pods)}
         self.machine_id = f"{ctx.rng.getrandbits(128):032x}"
         self.system_uuid = str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4))
@@ -371,6 +371,18 @@ class Kubelet:
         self._pulls.clear()
         self._waiting_for_network.clear()
         self._allocated = [0, 0, 0]
+
+    def resync(self) -> None:
+        """Back in touch with the API server after a partition: relist this node's pods, as a broken
+        watch's reflector does, so pods deleted or changed meanwhile are acted on (and new ones started)."""
+        if not self.running:
+            return
+        pods, _ = self.api.list("pods", field_selector=f"spec.nodeName={self.node_name}")
+        listed = {p["metadata"]["uid"] for p in pods}
+        for w in [w for w in self._by_uid.values() if w.uid not in listed and not w.removed]:
+            self._on_pod_event("DELETED", w.pod, None)
+        for pod in pods:
+            self._on_pod_event("MODIFIED", pod, None)
 
     # -- node registration, status and lease -----------------------------------------------------
 

@@ -10,6 +10,7 @@ from ..api.server import APIServer
 from ..context import Context
 from .kubelet import Kubelet
 from .kubeproxy import KubeProxy
+from .link import ApiLink
 from .runtime import ContainerRuntime, Timers
 
 # Machines sit on one docker-style bridge network, as kind's nodes do (172.18.0.1 is the gateway).
@@ -36,7 +37,8 @@ class Machine:
         self.powered = False
         self.timers = Timers(ctx.clock)
         self.runtime = ContainerRuntime(ctx.clock, ctx.rng, self.timers)
-        self.kubelet = Kubelet(ctx, config, self.runtime, self.timers, self.ip)
+        self.link = ApiLink(ctx.api, self.name)
+        self.kubelet = Kubelet(ctx, config, self.runtime, self.timers, self.ip, self.link)
         self.kube_proxy = KubeProxy(ctx, self.name)
         # A control-plane machine's static pods: kube-apiserver, etcd and the leader-elected components.
         self.control_plane = control_plane.add_host(self.name, self.ip, self.timers) if control_plane else None
@@ -48,7 +50,8 @@ class Machine:
         if self.control_plane is not None:
             self.control_plane.start()
         self.kubelet.start()
-        self.kube_proxy.start()
+        if not self.partitioned:
+            self.kube_proxy.start()
 
     def power_off(self) -> None:
         if not self.powered:
@@ -60,6 +63,29 @@ class Machine:
         if self.control_plane is not None:
             self.control_plane.stop()
         self.runtime.halt()
+
+    @property
+    def partitioned(self) -> bool:
+        return self.link.partitioned
+
+    def partition(self) -> None:
+        """Cut the machine off from the API server: its processes and containers keep running, but the
+        kubelet's writes (heartbeats, statuses) fail and it hears of no pod changes; kube-proxy's rules
+        stay as last programmed."""
+        if self.partitioned:
+            return
+        self.link.partitioned = True
+        if self.powered:
+            self.kube_proxy.stop()
+
+    def heal(self) -> None:
+        """End the partition: the kubelet relists its pods (and stops those deleted meanwhile), kube-proxy resyncs."""
+        if not self.partitioned:
+            return
+        self.link.partitioned = False
+        if self.powered:
+            self.kube_proxy.start()
+            self.kubelet.resync()
 
     def crash_container(self, namespace: str, pod: str, container: str | None = None) -> None:
         """Make a running container's process exit with code 1; the kubelet reacts."""
