@@ -122,22 +122,46 @@ def service_external_ip(svc: dict) -> str:
 
 
 def hpa_targets(hpa: dict) -> str:
-    """kubectl's TARGETS column for Resource metrics: `cpu: 45%/50%`, `<unknown>` until the controller has a value."""
-    current = (hpa.get("status") or {}).get("currentMetrics") or []
+    """kubectl's TARGETS column (formatHPAMetrics): `cpu: 45%/50%, memory: 30%/80% + 1 more...`, each
+    current value `<unknown>` until the controller has one."""
+    specs = hpa["spec"].get("metrics") or []
+    if not specs:
+        return "<none>"
+    statuses = (hpa.get("status") or {}).get("currentMetrics") or []
     parts = []
-    for i, metric in enumerate(hpa["spec"].get("metrics") or ()):
-        if metric.get("type") != "Resource":
-            parts.append("<unknown>/<unknown>")
+    for i, spec in enumerate(specs):
+        kind = spec.get("type")
+        field = {"External": "external", "Pods": "pods", "Object": "object", "Resource": "resource",
+                 "ContainerResource": "containerResource"}.get(kind or "")
+        if field is None:
+            parts.append("<unknown type>")
             continue
-        resource = metric.get("resource") or {}
-        target = resource.get("target") or {}
-        have = ((current[i].get("resource") or {}).get("current") or {}) if i < len(current) else {}
-        if target.get("type") == "Utilization":
-            now = f"{have['averageUtilization']}%" if have.get("averageUtilization") is not None else "<unknown>"
-            parts.append(f"{resource.get('name')}: {now}/{target.get('averageUtilization')}%")
+        source = spec.get(field) or {}
+        target = source.get("target") or {}
+        status = (statuses[i].get(field) if i < len(statuses) else None)
+        have = (status or {}).get("current")
+        if kind in ("Resource", "ContainerResource"):
+            prefix = f"{source.get('name')}: "
+            if target.get("averageValue") is not None:
+                now = have.get("averageValue", "<nil>") if have is not None else "<unknown>"
+                parts.append(f"{prefix}{now}/{target['averageValue']}")
+            else:
+                now = f"{have['averageUtilization']}%" if have and have.get("averageUtilization") is not None \
+                    else "<unknown>"
+                want = f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+                parts.append(f"{prefix}{now}/{want}")
+        elif kind == "Pods":
+            now = have.get("averageValue", "<nil>") if have is not None else "<unknown>"
+            parts.append(f"{now}/{target.get('averageValue', '<nil>')}")
+        elif target.get("averageValue") is not None:
+            now = have["averageValue"] if have and have.get("averageValue") is not None else "<unknown>"
+            parts.append(f"{now}/{target['averageValue']} (avg)")
         else:
-            parts.append(f"{resource.get('name')}: {have.get('averageValue', '<unknown>')}/{target.get('averageValue')}")
-    return ", ".join(parts) or "<none>"
+            now = have.get("value", "<nil>") if have is not None else "<unknown>"
+            parts.append(f"{now}/{target.get('value', '<nil>')}")
+    if len(parts) > 2:
+        return f"{', '.join(parts[:2])} + {len(parts) - 2} more..."
+    return ", ".join(parts)
 
 
 Row = Callable[[dict, float], list[str]]

@@ -6,7 +6,7 @@ from kubetui import printers
 from kubetui.engine.api import kinds
 from kubetui.engine.client import LocalClient
 from kubetui.engine.cluster import Cluster, NodeConfig
-from kubetui.engine.controllers.horizontalpodautoscaler import PodInfo, Sample, replica_count
+from kubetui.engine.controllers.replicacalculator import PodInfo, Sample, Timing, Tolerances, resource_replicas
 from kubetui.engine.node import usage
 
 
@@ -152,23 +152,30 @@ def test_average_value_target():
     assert status["currentMetrics"] == [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageValue": "300m"}}}]
 
 
+TIMING = Timing(1000.0, 300.0, 30.0)
+
+
 def _ready_pods(n, start=0.0):
-    return [PodInfo(f"p{i}", False, False, "True", start, start, (("c", 100),)) for i in range(n)]
+    return [PodInfo(f"p{i}", "Running", False, "True", start, start, (("c", {"cpu": 100}),)) for i in range(n)]
+
+
+def _replicas(current, pods, metrics):
+    return resource_replicas(current, pods, metrics, 50, "cpu", "", Tolerances(), TIMING)[0]
 
 
 @pytest.mark.parametrize("used,expected", [(54, 4), (46, 4), (56, 5), (44, 4), (40, 4), (39, 4), (30, 3)])
 def test_tolerance_keeps_the_count_within_ten_percent(used, expected):
     pods = _ready_pods(4)
     metrics = {p.name: Sample(used, 1000.0, 15.0) for p in pods}
-    assert replica_count(4, pods, metrics, 50, True, 1000.0, 300.0, 30.0)[0] == expected
+    assert _replicas(4, pods, metrics) == expected
 
 
 def test_unready_pods_count_as_idle_on_scale_up_and_missing_as_full_on_scale_down():
-    pods = _ready_pods(2) + [PodInfo("new", False, True, None, None, None, (("c", 100),))]
+    pods = _ready_pods(2) + [PodInfo("new", "Pending", False, None, None, None, (("c", {"cpu": 100}),))]
     metrics = {"p0": Sample(100, 1000.0, 15.0), "p1": Sample(100, 1000.0, 15.0)}
     # 200% over two ready pods; the pending one counts as 0%: 200/300 → ratio 1.33 × 3 pods → 4
-    assert replica_count(3, pods, metrics, 50, True, 1000.0, 300.0, 30.0)[0] == 4
+    assert _replicas(3, pods, metrics) == 4
     pods = _ready_pods(3)
     metrics = {"p0": Sample(10, 1000.0, 15.0), "p1": Sample(10, 1000.0, 15.0)}
     # p2 has no metrics: on scale-down it counts as 100% of its request → (10+10+100)/300 = 40% → ceil(0.8×3)
-    assert replica_count(3, pods, metrics, 50, True, 1000.0, 300.0, 30.0)[0] == 3
+    assert _replicas(3, pods, metrics) == 3

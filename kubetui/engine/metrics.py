@@ -1,16 +1,19 @@
-"""A metrics-server: scrapes every running container's simulated usage each metric resolution (metrics.k8s.io)."""
+"""A metrics-server (metrics.k8s.io) and a custom-metrics adapter (custom.metrics.k8s.io) over simulated usage."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .api import kinds
 from .clock import parse_rfc3339, rfc3339
-from .node.usage import container_cpu_millis, container_memory_bytes
+from .node.usage import container_cpu_millis, container_memory_bytes, custom_metrics
 from .quantity import cpu_millis, format_cpu, to_bytes
 
 # What the kubelet, the runtime and the system daemons use on every powered machine.
 NODE_OVERHEAD_CPU_MILLIS = 50
 NODE_OVERHEAD_MEMORY_BYTES = 400 * 1024 * 1024
+# The custom metric every pod, Service and Ingress has: requests per second over the last window.
+REQUESTS_PER_SECOND = "http_requests_per_second"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class PodSample:
     timestamp: float
     window: float
     containers: tuple[tuple[str, int, int], ...]  # (name, cpu millis, memory bytes)
+    custom: tuple[tuple[str, int], ...] = ()      # (custom metric, milli-units)
 
     @property
     def cpu_millis(self) -> int:
@@ -36,7 +40,12 @@ class PodSample:
 class MetricsServer:
     """Like metrics-server: every `metric_resolution` seconds it asks each reachable kubelet for the usage of
     its running containers (averaged over the window just past) and keeps only that latest scrape. A pod
-    appears once all its containers run; pods on powered-off machines have no metrics."""
+    appears once all its containers run; pods on powered-off machines have no metrics.
+
+    It also plays a custom-metrics adapter (like prometheus-adapter): per pod, `http_requests_per_second`
+    answered over the same window and any `sim.kubetui.io/metric.<name>` annotation, taken with each scrape;
+    per object, `http_requests_per_second` sent to a Service or through an Ingress, or the object's own
+    `sim.kubetui.io/metric.<name>` annotation, read when asked."""
 
     def __init__(self, cluster):
         self.cluster = cluster
@@ -45,6 +54,7 @@ class MetricsServer:
         self.pods = cluster.informers.informer("pods")
         self.nodes = cluster.informers.informer("nodes")
         self.samples: dict[str, PodSample] = {}  # namespace/name -> latest scrape
+        self.custom_names: set[str] = {REQUESTS_PER_SECOND}  # pod metrics the adapter has series for
         self.node_samples: dict[str, tuple[float, int, int]] = {}  # node -> (timestamp, cpu millis, memory bytes)
         self.clock.call_later(self.window, self._scrape, daemon=True)
 
@@ -57,6 +67,7 @@ class MetricsServer:
             if sample is not None:
                 samples[f"{sample.namespace}/{sample.name}"] = sample
         self.samples = samples
+        self.custom_names = {REQUESTS_PER_SECOND} | {name for s in samples.values() for name, _ in s.custom}
         nodes: dict[str, tuple[float, int, int]] = {}
         for name, machine in sorted(self.cluster.machines.items()):
             if machine.powered:
@@ -88,13 +99,17 @@ class MetricsServer:
         started = {cs["name"]: ((cs.get("state") or {}).get("running") or {}).get("startedAt")
                    for cs in status.get("containerStatuses") or ()}
         containers = []
+        longest = 0.0
         for c in pod["spec"].get("containers") or ():
             if not started.get(c["name"]):
                 return None
             running_for = max(0.0, now - parse_rfc3339(started[c["name"]]))
+            longest = max(longest, running_for)
             containers.append((c["name"], container_cpu_millis(pod, c["name"], running_for, rps),
                                container_memory_bytes(pod, c["name"], running_for)))
-        return PodSample(meta["namespace"], meta["name"], node, now, self.window, tuple(containers))
+        custom = {REQUESTS_PER_SECOND: round(rps * 1000), **custom_metrics(pod, longest)}
+        return PodSample(meta["namespace"], meta["name"], node, now, self.window, tuple(containers),
+                         tuple(sorted(custom.items())))
 
     # -- the resource metrics API ----------------------------------------------------------
 
@@ -102,6 +117,43 @@ class MetricsServer:
         """The latest scrape of the namespace's pods, by pod name (what the HPA's metrics client lists)."""
         prefix = f"{namespace}/"
         return {s.name: s for key, s in self.samples.items() if key.startswith(prefix)}
+
+    # -- the custom metrics API -------------------------------------------------------------
+
+    def pod_custom_metric(self, namespace: str, metric: str) -> dict[str, tuple[int, float, float]]:
+        """The namespace's pods' latest value of a custom metric: pod name -> (milli-units, timestamp, window).
+        A LookupError when the adapter has no such metric for pods."""
+        if metric not in self.custom_names:
+            raise LookupError(f"the server could not find the metric {metric} for pods")
+        return {name: (value, s.timestamp, s.window) for name, s in self.pod_samples(namespace).items()
+                for key, value in s.custom if key == metric}
+
+    def object_metric(self, namespace: str, kind: str, name: str, metric: str) -> tuple[int, float]:
+        """A custom metric of one object (a Namespace: the namespace itself): (milli-units, timestamp).
+        A LookupError when there is none."""
+        known = kinds.BY_KIND.get(kind)
+        resource = (f"{known.plural}.{known.group}" if known.group else known.plural) if known else kind.lower()
+        if kind == "Namespace":
+            name = namespace
+        obj = self.cluster.api.try_get(known.plural, name, namespace if known.namespaced else None) if known else None
+        if obj is None:
+            raise LookupError(f"the server could not find the metric {metric} for {resource} {name}")
+        now = self.clock.now
+        if metric == REQUESTS_PER_SECOND and kind in ("Service", "Ingress"):
+            field = "service" if kind == "Service" else "ingress"
+            key, sent = f"{namespace}/{name}", 0
+            for stream in self.cluster.traffic.streams.values():
+                for second in reversed(stream.history):
+                    if second.at <= now - self.window:
+                        break
+                    if getattr(second, field) == key:
+                        sent += second.ok + sum(second.failed.values())
+            return round(sent * 1000 / self.window), now
+        age = now - parse_rfc3339(obj["metadata"]["creationTimestamp"])
+        value = custom_metrics(obj, age).get(metric)
+        if value is None:
+            raise LookupError(f"the server could not find the metric {metric} for {resource} {name}")
+        return value, now
 
     def pod_metrics(self, namespace: str | None = None) -> list[dict]:
         """PodMetrics objects (metrics.k8s.io/v1beta1), as `kubectl get --raw .../pods` returns them."""

@@ -35,6 +35,7 @@ class Profile:
     hpa_sync_period: float = 15.0                 # --horizontal-pod-autoscaler-sync-period
     hpa_cpu_initialization_period: float = 300.0  # --horizontal-pod-autoscaler-cpu-initialization-period
     hpa_initial_readiness_delay: float = 30.0     # --horizontal-pod-autoscaler-initial-readiness-delay
+    hpa_downscale_stabilization: float = 300.0    # --horizontal-pod-autoscaler-downscale-stabilization
     # metrics-server
     metric_resolution: float = 15.0               # --metric-resolution
     load_balancer_provision_seconds: float = 5.0  # the simulated cloud takes this long to create a load balancer

@@ -127,6 +127,21 @@ def format_cpu(millis: int) -> str:
     return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
 
 
+_DECIMAL_SUFFIXES = ((18, "E"), (15, "P"), (12, "T"), (9, "G"), (6, "M"), (3, "k"), (0, ""))
+
+
+def format_decimal_millis(millis: int) -> str:
+    """Canonical decimal-SI text of a milli-value, as resource.NewMilliQuantity(v, DecimalSI).String() prints
+    it: the largest exact power-of-1000 suffix (`64M`, `2`, `1500`), else milli-units (`333m`)."""
+    if millis % 1000:
+        return f"{millis}m"
+    units = millis // 1000
+    for exponent, suffix in _DECIMAL_SUFFIXES:
+        if units and units % 10 ** exponent == 0:
+            return f"{units // 10 ** exponent}{suffix}"
+    return "0"
+
+
 _BINARY_DESCENDING = sorted(_BINARY.items(), key=lambda kv: -kv[1])
 
 

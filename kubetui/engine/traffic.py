@@ -25,6 +25,8 @@ class Second:
     ok: int = 0
     failed: dict[str, int] = field(default_factory=dict)  # reason -> count
     pods: dict[str, int] = field(default_factory=dict)    # pod -> requests it answered
+    service: str | None = None   # "namespace/name" of the Service the requests went to
+    ingress: str | None = None   # "namespace/name" of the Ingress that routed them
 
 
 @dataclass
@@ -79,8 +81,8 @@ class TrafficGenerator:
         rules: dict[str, list] = {}
         for name in sorted(self.streams):
             stream = self.streams[name]
-            second = Second(now)
-            resolved = self._service_of(stream.target)
+            resolved, ingress = self._service_of(stream.target)
+            second = Second(now, service=resolved[0], ingress=ingress)
             for _ in range(stream.rate):
                 pod, failure = self._request(resolved, machines, rules)
                 if failure is None:
@@ -123,18 +125,19 @@ class TrafficGenerator:
             return None, "connection refused (container not running)"
         return endpoint.pod, None
 
-    def _service_of(self, target: str) -> tuple[str | None, object]:
+    def _service_of(self, target: str) -> tuple[tuple[str | None, object], str | None]:
+        """((the Service key, its port) or (None, why not), the Ingress that routed the target if any)."""
         if target.startswith(("http://", "https://")):
             url = urlsplit(target)
             ingresses = self.cluster.controllers["ingress"].served()
             found = route(ingresses, url.hostname or "", url.path or "/")
             if found is None:
-                return None, "404: no Ingress rule"
-            return found.service, found.port
+                return (None, "404: no Ingress rule"), None
+            return (found.service, found.port), found.ingress
         name, _, port = target.partition(":")
         name = name.removesuffix(f".svc.{CLUSTER_DOMAIN}").removesuffix(".svc")
         svc, _, namespace = name.partition(".")
         key = f"{namespace or 'default'}/{svc}"
         if self.cluster.api.try_get("services", svc, namespace or "default") is None:
-            return None, f"DNS: {target} not found"
-        return key, (int(port) if port.isdigit() else port or None)
+            return (None, f"DNS: {target} not found"), None
+        return (key, (int(port) if port.isdigit() else port or None)), None

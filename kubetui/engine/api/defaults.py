@@ -406,12 +406,14 @@ def _horizontal_pod_autoscaler(obj: dict) -> None:
         _scaling_rules(_set(behavior, "scaleUp", {}), 0,
                        [{"type": "Pods", "value": 4, "periodSeconds": 15},
                         {"type": "Percent", "value": 100, "periodSeconds": 15}])
-        _scaling_rules(_set(behavior, "scaleDown", {}), 300,
+        # No scale-down window: the controller's --horizontal-pod-autoscaler-downscale-stabilization applies.
+        _scaling_rules(_set(behavior, "scaleDown", {}), None,
                        [{"type": "Percent", "value": 100, "periodSeconds": 15}])
 
 
-def _scaling_rules(rules: dict, window: int, policies: list[dict]) -> None:
-    _set(rules, "stabilizationWindowSeconds", window)
+def _scaling_rules(rules: dict, window: int | None, policies: list[dict]) -> None:
+    if window is not None:
+        _set(rules, "stabilizationWindowSeconds", window)
     _set(rules, "selectPolicy", "Max")
     if not rules.get("policies"):
         rules["policies"] = policies

@@ -3,6 +3,8 @@
 `sim.kubetui.io/cpu: "50m; 400m@2m; 100m@10m"` uses 50m from the start, 400m from two minutes after the
 container started and 100m from ten minutes on; `sim.kubetui.io/memory` reads the same way. Every request per
 second the pod answers adds `sim.kubetui.io/cpu-per-request` (default 5m) to each of its containers.
+`sim.kubetui.io/metric.<name>: "10; 50@2m"` gives a pod (or any object) the custom metric <name>, read the same
+way from when the pod started (the object was created).
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import functools
 
 from ..durations import parse_duration
 from ..quantity import cpu_millis, to_bytes
-from .behaviour import annotation
+from .behaviour import PREFIX, annotation
 
 IDLE_CPU_MILLIS = 1
 IDLE_MEMORY_BYTES = 8 * 1024 * 1024
 DEFAULT_CPU_PER_REQUEST = "5m"
+METRIC_PREFIX = f"{PREFIX}metric."
 
 
 @functools.lru_cache(maxsize=1024)
@@ -61,3 +64,14 @@ def container_cpu_millis(pod: dict, container: str, running_for: float, requests
 def container_memory_bytes(pod: dict, container: str, running_for: float) -> int:
     value = profile_value(annotation(pod, container, "memory"), running_for, to_bytes)
     return IDLE_MEMORY_BYTES if value is None else value
+
+
+def custom_metrics(obj: dict, running_for: float) -> dict[str, int]:
+    """The `sim.kubetui.io/metric.<name>` profiles of an object at that age, in milli-units, by name."""
+    out = {}
+    for key, text in ((obj.get("metadata") or {}).get("annotations") or {}).items():
+        if key.startswith(METRIC_PREFIX) and len(key) > len(METRIC_PREFIX):
+            value = profile_value(text, running_for, cpu_millis)
+            if value is not None:
+                out[key[len(METRIC_PREFIX):]] = value
+    return out
