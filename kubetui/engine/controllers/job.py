@@ -10,6 +10,7 @@ from ..objects import controller_ref, get_condition, is_pod_active, is_pod_ready
 from ..workqueue import WorkQueue
 from . import podcontrol, refmanager
 from .base import Controller
+from .owners import OwnerRouter
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"  # batch.JobTrackingFinalizer
 COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"  # annotation and label of an Indexed Job's pods
@@ -356,6 +357,8 @@ class JobController(Controller):
         self.orphan_queue = WorkQueue(ctx.clock, self._sync_orphan_pod, "job_orphan_pod", on_error=self._record_error)
         self._backoff: dict[str, tuple[int, float | None]] = {}  # podBackoffStore, by Job key
         self._selectors: dict[str, tuple[str, int, LabelSelector | None]] = {}
+        self.router = OwnerRouter(self.jobs, "Job", lambda job: self._selector(key_of(job), job),
+                                  lambda pod, job: self._enqueue_batched(job), self._enqueue_batched)
         self.jobs.add_handler(self.enqueue, self._job_updated, self._job_deleted)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -386,25 +389,11 @@ class JobController(Controller):
             if _has_tracking_finalizer(self.pods.get(pod_key)):
                 self.orphan_queue.add(pod_key)
 
-    def _resolve(self, namespace: str, ref: dict) -> dict | None:
-        if ref.get("kind") != "Job":
-            return None
-        job = self.jobs.get(f"{namespace}/{ref['name']}")
-        if job is None or job["metadata"]["uid"] != ref["uid"]:
-            return None
-        return job
-
     def _pod_added(self, pod: dict) -> None:
         if pod["metadata"].get("deletionTimestamp"):
             self._pod_deleted(pod)
             return
-        ref = controller_ref(pod)
-        if ref is not None:
-            job = self._resolve(pod["metadata"]["namespace"], ref)
-            if job is not None:
-                self._enqueue_batched(job)
-            return
-        self._orphan_changed(pod)
+        self.router.added(pod, orphaned=self._orphan_finalizer)
 
     def _pod_updated(self, old: dict, new: dict) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
@@ -412,42 +401,21 @@ class JobController(Controller):
         if new["metadata"].get("deletionTimestamp"):
             self._pod_deleted(new)
             return
-        cur_ref, old_ref = controller_ref(new), controller_ref(old)
-        if cur_ref != old_ref and old_ref is not None:
-            job = self._resolve(old["metadata"]["namespace"], old_ref)
-            if job is not None:
-                self._enqueue_batched(job)
-        if cur_ref is not None:
-            job = self._resolve(new["metadata"]["namespace"], cur_ref)
-            if job is not None:
-                self._enqueue_batched(job)
-            return
-        if _has_tracking_finalizer(new):
-            self.orphan_queue.add(key_of(new))
-        if cur_ref != old_ref or old["metadata"].get("labels") != new["metadata"].get("labels"):
-            self._enqueue_matching(new)
+        self.router.updated(old, new, orphaned=self._orphan_finalizer)
 
     def _pod_deleted(self, pod: dict) -> None:
         ref = controller_ref(pod)
-        job = self._resolve(pod["metadata"]["namespace"], ref) if ref is not None else None
+        job = self.router.resolve(pod["metadata"]["namespace"], ref) if ref is not None else None
         if job is None or is_finished(job):
             if _has_tracking_finalizer(pod):
                 self.orphan_queue.add(key_of(pod))  # syncJob will not remove this finalizer
             return
         self._enqueue_batched(job)
 
-    def _orphan_changed(self, pod: dict) -> None:
+    def _orphan_finalizer(self, pod: dict) -> None:
+        """An orphan still carrying the tracking finalizer loses it (unless a Job adopts it first)."""
         if _has_tracking_finalizer(pod):
             self.orphan_queue.add(key_of(pod))
-        self._enqueue_matching(pod)
-
-    def _enqueue_matching(self, pod: dict) -> None:
-        """An orphan appeared or changed: every Job whose selector matches it may adopt it."""
-        labels = pod["metadata"].get("labels")
-        for key in sorted(self.jobs.index_keys("namespace", pod["metadata"]["namespace"])):
-            sel = self._selector(key, self.jobs.get(key))
-            if sel is not None and not sel.empty and sel.matches(labels):
-                self._enqueue_batched(self.jobs.get(key))
 
     def _selector(self, key: str, job: dict) -> LabelSelector | None:
         """The Job's selector, parsed once per generation (None if it does not parse)."""
@@ -473,7 +441,7 @@ class JobController(Controller):
         if ref is not None:
             if ref.get("kind") != "Job" or ref.get("apiVersion") != "batch/v1":
                 return
-            job = self._resolve(pod["metadata"]["namespace"], ref)
+            job = self.router.resolve(pod["metadata"]["namespace"], ref)
             if job is not None and (_managed_elsewhere(job) or not is_finished(job)):
                 return
         self._remove_finalizer(pod)
