@@ -13,7 +13,8 @@ from kubetui.engine.client import LocalClient
 from kubetui.engine.clock import parse_rfc3339
 from kubetui.engine.cluster import CONTROLLERS, Cluster, NodeConfig
 from kubetui.engine.controllers.job import (COMPLETION_INDEX, TRACKING_FINALIZER, JobController, backoff_delay,
-                                            format_indexes, index_name_prefix, parse_indexes)
+                                            format_indexes, index_name_prefix, match_pod_failure_policy,
+                                            match_success_policy, parse_indexes)
 from kubetui.engine.controllers.ttlafterfinished import TTLAfterFinishedController
 from kubetui.engine.node.runtime import INLINE_PROGRAM_SECONDS, pi_digits, program_of
 from kubetui.engine.objects import get_condition
@@ -452,3 +453,198 @@ def test_kubectl_get_jobs_columns(cluster):
     cluster.advance(30)
     assert rows()["hello"][:3] == ["Complete", "2/2", f"{int(took)}s"]
     assert rows()["queue"][:2] == ["Complete", "2/1 of 2"]
+
+
+# -- podFailurePolicy, backoffLimitPerIndex, successPolicy ------------------------------------------
+
+def policy_job(rules, script="sleep 2; exit 42", **spec) -> dict:
+    obj = job(script=script, podFailurePolicy={"rules": rules}, **spec)
+    obj["spec"]["template"]["spec"]["containers"][0]["name"] = "main"
+    return obj
+
+
+FAIL_JOB_ON_42 = {"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]}}
+
+
+def test_a_fail_job_rule_fails_the_job_at_the_first_matching_exit_code(cluster):
+    create(cluster, policy_job([FAIL_JOB_ON_42], completions=3, parallelism=2, backoffLimit=6))
+    run_until(cluster, lambda: finished(cluster))
+    failed = [p for p in pods(cluster) if p["status"]["phase"] == "Failed"
+              and p["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 42]
+    assert failed
+    message = (f"Container main for pod default/{failed[0]['metadata']['name']} failed with exit code 42 "
+               "matching FailJob rule at index 0")
+    conds = condition_types(cluster)
+    assert conds == [("FailureTarget", "True", "PodFailurePolicy", message),
+                     ("Failed", "True", "PodFailurePolicy", message)]
+    assert ("Warning", "PodFailurePolicy", message) in job_events(cluster)
+    final = status(cluster)
+    assert final["failed"] == 2 and "active" not in final and final["terminating"] == 0
+    assert len(pods(cluster)) == 2  # no replacement: the first match ends the Job
+
+
+def test_exit_codes_no_rule_matches_count_against_the_backoff_limit(cluster):
+    create(cluster, policy_job([FAIL_JOB_ON_42], script="sleep 1; exit 3", backoffLimit=0))
+    run_until(cluster, lambda: finished(cluster))
+    assert [c[:3] for c in condition_types(cluster)] == [("FailureTarget", "True", "BackoffLimitExceeded"),
+                                                         ("Failed", "True", "BackoffLimitExceeded")]
+
+
+def test_ignored_failures_are_not_counted_and_the_pod_is_replaced(cluster):
+    create(cluster, policy_job([{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+                                FAIL_JOB_ON_42], script="sleep 20", backoffLimit=0))
+    assert get(cluster)["spec"]["podFailurePolicy"]["rules"][0]["onPodConditions"] == [
+        {"type": "DisruptionTarget", "status": "True"}]  # defaulted
+    assert get(cluster)["spec"]["podReplacementPolicy"] == "Failed"
+    cluster.advance(3)
+    victim = pods(cluster)[0]
+    evicted = {**victim, "status": {**victim["status"], "conditions": [*victim["status"]["conditions"], {
+        "type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI",
+        "message": "Eviction API: evicting", "lastTransitionTime": "2026-01-01T00:00:03Z"}]}}
+    cluster.api.update_status("pods", evicted)
+    cluster.api.delete("pods", victim["metadata"]["name"], "default")
+    # podReplacementPolicy Failed: no replacement while the evicted pod is still terminating
+    run_until(cluster, lambda: status(cluster).get("terminating") == 1)
+    assert len(pods(cluster)) == 1
+    run_until(cluster, lambda: len([p for p in pods(cluster) if not p["metadata"].get("deletionTimestamp")]) == 1)
+    run_until(cluster, lambda: finished(cluster))
+    final = status(cluster)
+    assert final["succeeded"] == 1 and "failed" not in final
+    assert condition_types(cluster)[-1][:3] == ("Complete", "True", "CompletionsReached")
+
+
+def test_the_job_pod_failure_policy_match_function():
+    pod = {"metadata": {"name": "x", "namespace": "default"}, "status": {
+        "initContainerStatuses": [{"name": "init", "state": {"terminated": {"exitCode": 0}}}],
+        "containerStatuses": [{"name": "side", "state": {"terminated": {"exitCode": 0}}},
+                              {"name": "main", "state": {"terminated": {"exitCode": 5}}}],
+        "conditions": [{"type": "DisruptionTarget", "status": "True"}]}}
+    not_in = {"rules": [{"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [1, 2]}}]}
+    assert match_pod_failure_policy(not_in, pod) == (None, True, "Count")
+    other = {"rules": [{"action": "FailJob", "onExitCodes": {"containerName": "side", "operator": "NotIn",
+                                                             "values": [1]}}]}
+    assert match_pod_failure_policy(other, pod) == (None, True, None)  # exit code 0 never matches
+    cond = {"rules": [{"action": "FailJob", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]}
+    assert match_pod_failure_policy(cond, pod) == (
+        "Pod default/x has condition DisruptionTarget matching FailJob rule at index 0", True, "FailJob")
+    assert match_pod_failure_policy(None, pod) == (None, True, None)
+
+
+def test_pod_failure_policy_validation(cluster):
+    def errors(rules, **spec):
+        with pytest.raises(ApiError) as err:
+            create(cluster, policy_job(rules, **spec))
+        return str(err.value)
+
+    msg = errors([FAIL_JOB_ON_42], restart_policy="OnFailure")
+    assert 'spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when ' \
+           "podFailurePolicy is specified" in msg
+    msg = errors([{"action": "FailJob", "onExitCodes": {"containerName": "other", "operator": "In",
+                                                        "values": [3, 0, 3]}}])
+    assert ('spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: "other": must be one of the '
+            "container or initContainer names in the pod template") in msg
+    assert "spec.podFailurePolicy.rules[0].onExitCodes.values[1]: Invalid value: 0: must not be 0 for the In " \
+           "operator" in msg
+    assert "spec.podFailurePolicy.rules[0].onExitCodes.values[2]: Duplicate value: 3" in msg
+    assert "spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: []int32{3, 0, 3}: must be ordered" in msg
+    msg = errors([{"action": "FailIndex", "onPodConditions": [{"type": "DisruptionTarget", "status": "Maybe"}]},
+                  {"action": "Restart"}])
+    assert 'spec.podFailurePolicy.rules[0].action: Invalid value: "FailIndex": requires the backoffLimitPerIndex ' \
+           "to be set" in msg
+    assert 'spec.podFailurePolicy.rules[0].onPodConditions[0].status: Unsupported value: "Maybe": supported ' \
+           'values: "False", "True", "Unknown"' in msg
+    assert 'spec.podFailurePolicy.rules[1].action: Unsupported value: "Restart": supported values: "Count", ' \
+           '"FailIndex", "FailJob", "Ignore"' in msg
+    assert "spec.podFailurePolicy.rules[1]: Invalid value: specifying one of OnExitCodes and OnPodConditions is " \
+           "required" in msg
+
+
+def indexed(script, **spec):
+    return job(script=script, completionMode="Indexed", **spec)
+
+
+def test_backoff_limit_per_index_retries_each_index_on_its_own(cluster):
+    create(cluster, indexed("sleep 1; exit 1", completions=2, parallelism=2, backoffLimitPerIndex=1))
+    assert get(cluster)["spec"]["backoffLimit"] == 2147483647
+    cluster.advance(0.1)
+    assert status(cluster)["failedIndexes"] == ""
+    first = {p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"] for p in pods(cluster)}
+    assert first == {"0"}
+    run_until(cluster, lambda: all(p["status"].get("phase") == "Failed" for p in pods(cluster)))
+    cluster.advance(3)
+    # an index's last failed pod keeps its finalizer (uncounted) until its replacement exists
+    assert all(p["metadata"]["finalizers"] == [TRACKING_FINALIZER] for p in pods(cluster))
+    assert "failed" not in status(cluster) and status(cluster)["uncountedTerminatedPods"] == {}
+    run_until(cluster, lambda: len(pods(cluster)) == 4)
+    retries = pods(cluster)[2:]
+    assert sorted(p["metadata"]["annotations"][COMPLETION_INDEX] for p in retries) == ["0", "1"]
+    assert {p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"] for p in retries} == {"1"}
+    # the replacements wait out the per-index backoff (10 s) after their index's failure
+    failed_at = max(parse_rfc3339(p["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"])
+                    for p in pods(cluster)[:2])
+    created = [parse_rfc3339(p["metadata"]["creationTimestamp"]) for p in retries]
+    assert failed_at + 10 <= min(created) and max(created) <= failed_at + 12  # not the Job-wide 20 s
+    run_until(cluster, lambda: finished(cluster))
+    final = status(cluster)
+    assert final["failedIndexes"] == "0,1" and final["failed"] == 4
+    assert condition_types(cluster)[-1] == ("Failed", "True", "FailedIndexes", "Job has failed indexes")
+    assert len(pods(cluster)) == 4
+
+
+def test_max_failed_indexes_and_fail_index_rule(cluster):
+    obj = indexed("sleep 1; exit 42", completions=3, parallelism=3, backoffLimitPerIndex=5, maxFailedIndexes=1,
+                  podFailurePolicy={"rules": [{"action": "FailIndex", "onExitCodes": {"operator": "In",
+                                                                                       "values": [42]}}]})
+    create(cluster, obj)
+    run_until(cluster, lambda: finished(cluster))
+    assert condition_types(cluster)[-1] == ("Failed", "True", "MaxFailedIndexesExceeded",
+                                            "Job has exceeded the specified maximal number of failed indexes")
+    assert status(cluster)["failedIndexes"] == "0-2"
+    assert len(pods(cluster)) == 3  # FailIndex: no retry despite backoffLimitPerIndex 5
+
+
+def test_a_success_policy_completes_early_and_terminates_the_rest(cluster):
+    obj = indexed("sleep 3", completions=4, parallelism=4,
+                  successPolicy={"rules": [{"succeededIndexes": "0-2", "succeededCount": 1}]})
+    obj["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "3"}}
+    create(cluster, obj)  # two 4-CPU nodes: two pods run, two wait
+    run_until(cluster, lambda: finished(cluster))
+    message = "Matched rules at index 0"
+    conds = condition_types(cluster)
+    assert conds == [("SuccessCriteriaMet", "True", "SuccessPolicy", message),
+                     ("Complete", "True", "SuccessPolicy", message)]
+    final = status(cluster)
+    assert final["completedIndexes"] == "0,1" and final["succeeded"] == 2
+    deleted = [m for t, r, m in job_events(cluster) if r == "SuccessfulDelete"]
+    assert len(deleted) == 2 and ("Normal", "Completed", "Job completed") in job_events(cluster)
+    assert all(p["status"]["phase"] == "Succeeded" for p in pods(cluster))
+
+
+def test_the_success_policy_match_function():
+    rules = {"rules": [{"succeededIndexes": "1,3-5"}, {"succeededCount": 3}]}
+    assert match_success_policy(rules, 10, {1, 3}) is None
+    assert match_success_policy(rules, 10, {1, 3, 4, 5}) == "Matched rules at index 0"
+    assert match_success_policy(rules, 10, {0, 2, 7}) == "Matched rules at index 1"
+    assert match_success_policy(None, 10, {0, 1, 2}) is None
+
+
+def test_success_policy_validation(cluster):
+    with pytest.raises(ApiError) as err:
+        create(cluster, job(completions=3, successPolicy={"rules": [{}]}))
+    msg = str(err.value)
+    assert "spec.successPolicy: Invalid value: batch.SuccessPolicy{...}: requires indexed completion mode" in msg
+    assert "spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must " \
+           "be specified" in msg
+    with pytest.raises(ApiError) as err:
+        create(cluster, indexed("true", completions=3, successPolicy={"rules": [
+            {"succeededIndexes": "2-1"}, {"succeededIndexes": "0-1", "succeededCount": 3}]}))
+    msg = str(err.value)
+    assert ('spec.successPolicy.rules[0].succeededIndexes: Invalid value: "2-1": error parsing succeededIndexes: '
+            "non-increasing order, previous: 2, current: 1") in msg
+    assert ("spec.successPolicy.rules[1].succeededCount: Invalid value: 3: must be less than or equal to 2 (the "
+            "number of indexes in the specified succeededIndexes field)") in msg
+    with pytest.raises(ApiError) as err:
+        create(cluster, indexed("true", completions=3, maxFailedIndexes=4))
+    msg = str(err.value)
+    assert "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified" in msg
+    assert "spec.maxFailedIndexes: Invalid value: 4: must be less than or equal to completions" in msg

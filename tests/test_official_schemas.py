@@ -43,6 +43,22 @@ def test_every_stored_object_passes_the_strict_schema():
                                "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}},
                   "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
                       "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}},
+        {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "cache"},
+         "spec": {"serviceName": "cache", "replicas": 1, "selector": {"matchLabels": {"app": "cache"}},
+                  "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Delete"},
+                  "template": {"metadata": {"labels": {"app": "cache"}},
+                               "spec": {"containers": [{"name": "redis", "image": "redis:7"}]}},
+                  "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                      "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}},
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "policies"},
+         "spec": {"completionMode": "Indexed", "completions": 3, "parallelism": 3, "backoffLimitPerIndex": 1,
+                  "maxFailedIndexes": 1,
+                  "podFailurePolicy": {"rules": [
+                      {"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]}},
+                      {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]},
+                  "successPolicy": {"rules": [{"succeededIndexes": "0-1", "succeededCount": 1}]},
+                  "template": {"spec": {"restartPolicy": "Never", "containers": [
+                      {"name": "main", "image": "busybox", "command": ["sh", "-c", "sleep 2; exit 1"]}]}}}},
         {"apiVersion": RBAC, "kind": "Role", "metadata": {"name": "r"},
          "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
         {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": "rb"},

@@ -272,3 +272,202 @@ def test_failed_create_is_reported(cluster):
     c.advance(5)
     assert sorted(pods(c)) == ["db-0"]
     assert any(m.startswith("create Pod db-1 in StatefulSet db failed error:") for m in events(c, "FailedCreate"))
+
+
+def claims(c):
+    return {x["metadata"]["name"]: x for x in c.api.list("persistentvolumeclaims", NS)[0]}
+
+
+def owners(claim):
+    return [(r["kind"], r["name"], r.get("controller")) for r in claim["metadata"].get("ownerReferences") or ()]
+
+
+def with_retention(when_deleted, when_scaled, **kw):
+    sts = statefulset(**kw)
+    sts["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": when_deleted, "whenScaled": when_scaled}
+    return sts
+
+
+def test_retention_policy_defaults_to_retain(cluster):
+    c = cluster
+    c.api.create("statefulsets", statefulset(), NS)
+    policy = c.api.get("statefulsets", "db", NS)["spec"]["persistentVolumeClaimRetentionPolicy"]
+    assert policy == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    c.advance(30)
+    assert all(owners(x) == [] for x in claims(c).values())
+
+
+def test_retention_policy_rejects_unknown_values(cluster):
+    from kubetui.engine.api.errors import ApiError
+    sts = with_retention("Keep", "Delete")
+    with pytest.raises(ApiError) as err:
+        cluster.api.create("statefulsets", sts, NS)
+    assert err.value.code == 422
+    assert 'spec.persistentVolumeClaimRetentionPolicy.whenDeleted: Unsupported value: "Keep"' in str(err.value)
+
+
+def test_when_scaled_delete_removes_claims_of_condemned_ordinals(cluster):
+    c = cluster
+    c.api.create("statefulsets", with_retention("Retain", "Delete"), NS)
+    c.advance(30)
+    assert all(owners(x) == [] for x in claims(c).values())  # live ordinals: no owner
+    scale(c, 1)
+    c.advance(0.1)
+    # every condemned ordinal's claim is handed to its pod before the first pod goes
+    pod_uid = pods(c)["db-2"]["metadata"]["uid"]
+    ref = claims(c)["data-db-2"]["metadata"]["ownerReferences"]
+    assert ref == [{"apiVersion": "v1", "kind": "Pod", "name": "db-2", "uid": pod_uid, "controller": True,
+                    "blockOwnerDeletion": True}]
+    assert owners(claims(c)["data-db-1"]) == [("Pod", "db-1", True)]
+    c.advance(60)
+    assert sorted(pods(c)) == ["db-0"]
+    assert sorted(claims(c)) == ["data-db-0"]  # the garbage collector deleted the others
+    scale(c, 3)
+    c.advance(30)
+    assert running(c) == ["db-0", "db-1", "db-2"]
+    assert sorted(claims(c)) == ["data-db-0", "data-db-1", "data-db-2"]
+    assert all(owners(x) == [] for x in claims(c).values())
+    assert events(c, "SuccessfulCreate").count("create Claim data-db-1 Pod db-1 in StatefulSet db success") == 2
+
+
+def test_when_deleted_delete_claims_owned_by_the_set(cluster):
+    c = cluster
+    c.api.create("statefulsets", with_retention("Delete", "Retain"), NS)
+    c.advance(30)
+    uid = c.api.get("statefulsets", "db", NS)["metadata"]["uid"]
+    for claim in claims(c).values():
+        assert [(r["kind"], r["name"], r["uid"], r["controller"]) for r in claim["metadata"]["ownerReferences"]] == [
+            ("StatefulSet", "db", uid, True)]
+    scale(c, 2)
+    c.advance(30)
+    assert sorted(claims(c)) == ["data-db-0", "data-db-1", "data-db-2"]  # scale-down retains
+    c.api.delete("statefulsets", "db", NS)
+    c.advance(60)
+    assert pods(c) == {} and claims(c) == {}
+
+
+def test_delete_delete_moves_ownership_between_set_and_pod(cluster):
+    c = cluster
+    c.api.create("statefulsets", with_retention("Delete", "Delete"), NS)
+    c.advance(30)
+    assert {n: owners(x) for n, x in claims(c).items()} == {
+        f"data-db-{i}": [("StatefulSet", "db", True)] for i in range(3)}
+    scale(c, 2)
+    c.advance(0.1)
+    assert owners(claims(c)["data-db-2"]) == [("Pod", "db-2", True)]
+    assert owners(claims(c)["data-db-1"]) == [("StatefulSet", "db", True)]
+    c.advance(60)
+    assert sorted(claims(c)) == ["data-db-0", "data-db-1"]
+
+
+def test_changing_the_policy_updates_claim_owners(cluster):
+    c = cluster
+    c.api.create("statefulsets", statefulset(), NS)
+    c.advance(30)
+    sts = copy.deepcopy(c.api.get("statefulsets", "db", NS))
+    sts["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Delete", "whenScaled": "Retain"}
+    c.api.update("statefulsets", sts, NS)
+    c.advance(1)
+    assert all(owners(x) == [("StatefulSet", "db", True)] for x in claims(c).values())
+    # UpdateStatefulPod writes each pod whose claims it fixed
+    assert events(c, "SuccessfulUpdate") == [f"update Pod db-{i} in StatefulSet db successful" for i in range(3)]
+    sts = copy.deepcopy(c.api.get("statefulsets", "db", NS))
+    sts["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    c.api.update("statefulsets", sts, NS)
+    c.advance(1)
+    assert all(owners(x) == [] for x in claims(c).values())
+    c.api.delete("statefulsets", "db", NS)
+    c.advance(60)
+    assert sorted(claims(c)) == ["data-db-0", "data-db-1", "data-db-2"]
+
+
+def test_foreign_controller_keeps_claim_untouched(cluster):
+    c = cluster
+    c.api.create("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "keeper", "namespace": NS}}, NS)
+    cm = c.api.get("configmaps", "keeper", NS)
+    c.api.create("persistentvolumeclaims", {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data-db-0", "namespace": NS, "ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "keeper", "uid": cm["metadata"]["uid"], "controller": True}]},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}, NS)
+    c.api.create("statefulsets", with_retention("Delete", "Retain", replicas=1), NS)
+    c.advance(30)
+    assert running(c) == ["db-0"]
+    assert owners(claims(c)["data-db-0"]) == [("ConfigMap", "keeper", True)]
+    assert any("has a conflicting OwnerReference that acts as a manging controller" in m
+               for m in events(c, "FailedUpdate"))
+
+
+def test_pure_claim_owner_rules():
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": NS, "uid": "s1"},
+           "spec": {"replicas": 2, "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete",
+                                                                          "whenScaled": "Delete"}}}
+    live = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-1", "uid": "p1"}}
+    condemned = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-2", "uid": "p2"}}
+    bare = {"metadata": {"name": "data-db-1"}}
+    assert not stsc.claim_owners_up_to_date(bare, sts, live)
+    assert [r["uid"] for r in stsc.claim_owner_refs(bare, sts, live)] == ["s1"]
+    assert [r["uid"] for r in stsc.claim_owner_refs(bare, sts, condemned)] == ["p2"]
+    owned = {"metadata": {"name": "data-db-2", "ownerReferences": stsc.claim_owner_refs(bare, sts, condemned)}}
+    assert stsc.claim_owners_up_to_date(owned, sts, condemned)
+    # a plain (non-controller) reference from an older controller is rewritten
+    plain = {"metadata": {"name": "data-db-1", "ownerReferences": [
+        {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db", "uid": "s1"}]}}
+    assert not stsc.claim_owners_up_to_date(plain, sts, live)
+    # a reference to an earlier pod of the ordinal is stale: left for the garbage collector
+    stale = {"metadata": {"name": "data-db-2", "ownerReferences": [
+        {"apiVersion": "v1", "kind": "Pod", "name": "db-2", "uid": "old", "controller": True}]}}
+    assert stsc.claim_owners_up_to_date(stale, sts, condemned)
+
+
+def test_identity_labels_are_repaired_in_place(cluster):
+    c = cluster
+    c.api.create("statefulsets", statefulset(claims=False), NS)
+    c.advance(30)
+    before = pods(c)["db-1"]
+    c.api.patch("pods", "db-1", {"metadata": {"labels": {"statefulset.kubernetes.io/pod-name": None,
+                                                         "apps.kubernetes.io/pod-index": None}}}, "merge", NS)
+    c.advance(1)
+    after = pods(c)["db-1"]
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]  # updated, not recreated
+    assert after["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] == "db-1"
+    assert after["metadata"]["labels"]["apps.kubernetes.io/pod-index"] == "1"
+    assert events(c, "SuccessfulUpdate") == ["update Pod db-1 in StatefulSet db successful"]
+
+
+def test_identity_and_storage_checks():
+    sts = statefulset()
+    sts["metadata"]["uid"] = "s1"
+    pod = stsc.new_pod(sts, sts["spec"]["template"], "abc", 2)
+    pod["metadata"]["namespace"] = NS
+    assert stsc.identity_matches(sts, pod) and stsc.storage_matches(sts, pod)
+    assert pod["metadata"]["labels"]["apps.kubernetes.io/pod-index"] == "2"
+    unlabelled = {**pod, "metadata": {**pod["metadata"], "labels": {"app": "db"}}}
+    assert not stsc.identity_matches(sts, unlabelled)
+    assert stsc.identity_matches(sts, stsc.with_identity(sts, unlabelled))
+    local = {**pod, "spec": {**pod["spec"], "volumes": [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]}}
+    assert not stsc.storage_matches(sts, local)
+    fixed = stsc.with_storage(sts, local)
+    assert fixed["spec"]["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-2"}},
+                                        {"name": "tmp", "emptyDir": {}}]
+
+
+def test_scale_up_during_scale_down_gets_a_fresh_claim(cluster):
+    c = cluster
+    c.api.create("statefulsets", with_retention("Retain", "Delete"), NS)
+    c.advance(30)
+    old_claim = claims(c)["data-db-2"]["metadata"]["uid"]
+    scale(c, 2)
+    c.advance(0.1)
+    assert pods(c)["db-2"]["metadata"].get("deletionTimestamp")
+    scale(c, 3)  # back up while db-2 terminates: its claim already belongs to the old pod
+    seen_pod_with_old_claim = False
+    for _ in range(120):
+        c.advance(0.5)
+        p, claim = pods(c).get("db-2"), claims(c).get("data-db-2")
+        if p is not None and not p["metadata"].get("deletionTimestamp") and claim is not None:
+            seen_pod_with_old_claim |= claim["metadata"]["uid"] == old_claim
+    assert not seen_pod_with_old_claim
+    assert running(c) == ["db-0", "db-1", "db-2"]
+    new_claim = claims(c)["data-db-2"]
+    assert new_claim["metadata"]["uid"] != old_claim and owners(new_claim) == []

@@ -1255,6 +1255,11 @@ def _job(errs: Errors, obj: dict, old: dict | None) -> None:
         for key in ("backoffLimitPerIndex", "maxFailedIndexes"):
             if spec.get(key) is not None:
                 errs.append(invalid(f"spec.{key}", spec[key], "requires indexed completion mode"))
+    _per_index_limits(errs, spec)
+    if spec.get("podFailurePolicy") is not None:
+        _pod_failure_policy(errs, spec)
+    if spec.get("successPolicy") is not None:
+        _success_policy(errs, spec)
     replacement = spec.get("podReplacementPolicy")
     if replacement is not None:
         allowed = ["Failed"] if spec.get("podFailurePolicy") is not None else ["Failed", "TerminatingOrFailed"]
@@ -1281,6 +1286,145 @@ def _job(errs: Errors, obj: dict, old: dict | None) -> None:
                     and not (old.get("status") or {}).get("startTime"))
 
 
+_MAX_PER_INDEX = 100000  # maxCompletionsForBackoffLimitPerIndex, maxFailedIndexesLimitForBackoffLimitPerIndex
+_MAX_POLICY_RULES = 20   # maxPodFailurePolicyRules, maxSuccessPolicyRule
+_MAX_EXIT_CODES = 255    # maxPodFailurePolicyOnExitCodesValues
+
+
+def _too_many(path: str, actual: int, limit: int) -> FieldError:
+    return FieldError(path, "Too many", f"must have at most {limit} items", actual, True)
+
+
+def _per_index_limits(errs: Errors, spec: dict) -> None:
+    completions, max_failed = spec.get("completions"), spec.get("maxFailedIndexes")
+    if spec.get("backoffLimitPerIndex") is not None and (completions or 0) > _MAX_PER_INDEX:
+        errs.append(invalid("spec.completions", completions,
+                            f"must be less than or equal to {_MAX_PER_INDEX} when backoffLimitPerIndex is specified"))
+    if max_failed is None:
+        return
+    if spec.get("backoffLimitPerIndex") is None:
+        errs.append(required("spec.backoffLimitPerIndex", "when maxFailedIndexes is specified"))
+    if max_failed > _MAX_PER_INDEX:
+        errs.append(invalid("spec.maxFailedIndexes", max_failed, f"must be less than or equal to {_MAX_PER_INDEX}"))
+    if completions is not None and max_failed > completions:
+        errs.append(invalid("spec.maxFailedIndexes", max_failed, "must be less than or equal to completions"))
+
+
+def _pod_failure_policy(errs: Errors, spec: dict) -> None:
+    """validatePodFailurePolicy."""
+    rules = spec["podFailurePolicy"].get("rules") or []
+    path = "spec.podFailurePolicy.rules"
+    if len(rules) > _MAX_POLICY_RULES:
+        errs.append(_too_many(path, len(rules), _MAX_POLICY_RULES))
+    tspec = (spec.get("template") or {}).get("spec") or {}
+    names = {c.get("name") for key in ("containers", "initContainers") for c in tspec.get(key) or ()}
+    for i, rule in enumerate(rules):
+        rpath = f"{path}[{i}]"
+        action = rule.get("action", "")
+        if action == "FailIndex" and spec.get("backoffLimitPerIndex") is None:
+            errs.append(invalid(f"{rpath}.action", action, "requires the backoffLimitPerIndex to be set"))
+        if action not in ("Count", "FailIndex", "FailJob", "Ignore"):
+            errs.append(unsupported(f"{rpath}.action", action, ["Count", "FailIndex", "FailJob", "Ignore"]))
+        exits, conditions = rule.get("onExitCodes"), rule.get("onPodConditions")
+        if exits is None and not conditions:
+            errs.append(FieldError(rpath, "Invalid value", "specifying one of OnExitCodes and OnPodConditions is required"))
+        if exits is not None and conditions:
+            errs.append(FieldError(rpath, "Invalid value",
+                                   "specifying both OnExitCodes and OnPodConditions is not supported"))
+        if exits is not None:
+            _on_exit_codes(errs, f"{rpath}.onExitCodes", exits, names)
+        if len(conditions or ()) > _MAX_POLICY_RULES:
+            errs.append(_too_many(f"{rpath}.onPodConditions", len(conditions), _MAX_POLICY_RULES))
+        for j, pattern in enumerate(conditions or ()):
+            ppath = f"{rpath}.onPodConditions[{j}]"
+            status = pattern.get("status", "")
+            if status not in ("False", "True", "Unknown"):
+                errs.append(unsupported(f"{ppath}.status", status, ["False", "True", "Unknown"]))
+            _check(errs, f"{ppath}.type", pattern.get("type", ""), qualified_name(pattern.get("type", "")))
+
+
+def _on_exit_codes(errs: Errors, path: str, requirement: dict, containers: set) -> None:
+    """validatePodFailurePolicyRuleOnExitCodes."""
+    operator = requirement.get("operator", "")
+    if operator not in ("In", "NotIn"):
+        errs.append(unsupported(f"{path}.operator", operator, ["In", "NotIn"]))
+    name = requirement.get("containerName")
+    if name is not None and name not in containers:
+        errs.append(invalid(f"{path}.containerName", name,
+                            "must be one of the container or initContainer names in the pod template"))
+    values = requirement.get("values") or []
+    if not values:
+        errs.append(invalid(f"{path}.values", _GoValue("[]int32{}" if values == [] else "[]int32(nil)"),
+                            "at least one value is required"))
+    elif len(values) > _MAX_EXIT_CODES:
+        errs.append(_too_many(f"{path}.values", len(values), _MAX_EXIT_CODES))
+    seen: set = set()
+    for j, value in enumerate(values):
+        if operator == "In" and value == 0:
+            errs.append(invalid(f"{path}.values[{j}]", value, "must not be 0 for the In operator"))
+        if value in seen:
+            errs.append(duplicate(f"{path}.values[{j}]", value))
+        seen.add(value)
+    if any(a > b for a, b in zip(values, values[1:])):
+        errs.append(invalid(f"{path}.values", _GoValue("[]int32{" + ", ".join(map(str, values)) + "}"),
+                            "must be ordered"))
+
+
+def _indexes_format(text: str, completions: int) -> tuple[int, str | None]:
+    """validateIndexesFormat: how many indexes `0-2,5` names, or why it does not parse."""
+    total, last = 0, None
+    for interval in text.split(",") if text else ():
+        limits = interval.split("-")
+        if len(limits) > 2:
+            return 0, (f'the fragment "{interval}" violates the requirement that an index interval can have at '
+                       "most two parts separated by '-'")
+        bounds = []
+        for part in limits:
+            if not re.fullmatch(r"[+-]?[0-9]+", part):
+                return 0, f'cannot convert string to integer for index: "{part}"'
+            value = int(part)
+            if value >= completions:
+                return 0, f'too large index: "{part}"'
+            if last is not None and last >= value:
+                return 0, f"non-increasing order, previous: {last}, current: {value}"
+            bounds.append(value)
+            last = value
+        total += bounds[-1] - bounds[0] + 1
+    return total, None
+
+
+def _success_policy(errs: Errors, spec: dict) -> None:
+    """validateSuccessPolicy."""
+    policy = spec["successPolicy"]
+    if spec.get("completionMode") != "Indexed":
+        errs.append(invalid("spec.successPolicy", _GoValue("batch.SuccessPolicy{...}"), "requires indexed completion mode"))
+    rules = policy.get("rules") or []
+    if not rules:
+        errs.append(required("spec.successPolicy.rules",
+                             "at least one rules must be specified when the successPolicy is specified"))
+    if len(rules) > _MAX_POLICY_RULES:
+        errs.append(_too_many("spec.successPolicy.rules", len(rules), _MAX_POLICY_RULES))
+    completions = spec.get("completions") or 0
+    for i, rule in enumerate(rules):
+        rpath = f"spec.successPolicy.rules[{i}]"
+        indexes, count = rule.get("succeededIndexes"), rule.get("succeededCount")
+        if indexes is None and count is None:
+            errs.append(required(rpath, "at least one of succeededCount or succeededIndexes must be specified"))
+        total = 0
+        if indexes is not None:
+            total, problem = _indexes_format(indexes, completions)
+            if problem:
+                errs.append(invalid(f"{rpath}.succeededIndexes", indexes, f"error parsing succeededIndexes: {problem}"))
+        if count is not None:
+            _nonnegative(errs, f"{rpath}.succeededCount", count)
+            if count > completions:
+                errs.append(invalid(f"{rpath}.succeededCount", count,
+                                    f"must be less than or equal to {completions} (the number of specified completions)"))
+            if indexes is not None and count > total:
+                errs.append(invalid(f"{rpath}.succeededCount", count, f"must be less than or equal to {total} "
+                                    "(the number of indexes in the specified succeededIndexes field)"))
+
+
 def _job_update(errs: Errors, spec: dict, old: dict, scheduling_mutable: bool) -> None:
     completions = spec.get("completions")
     if completions != old.get("completions"):
@@ -1299,6 +1443,12 @@ def _job_update(errs: Errors, spec: dict, old: dict, scheduling_mutable: bool) -
         errs.append(invalid("spec.template", _GoValue("core.PodTemplateSpec{...}"), _IMMUTABLE))
     if spec.get("completionMode") != old.get("completionMode"):
         errs.append(invalid("spec.completionMode", spec.get("completionMode"), _IMMUTABLE))
+    for key, go_value in (("podFailurePolicy", "&batch.PodFailurePolicy{...}"),
+                          ("successPolicy", "&batch.SuccessPolicy{...}")):
+        if spec.get(key) != old.get(key):
+            errs.append(invalid(f"spec.{key}", _GoValue(go_value) if spec.get(key) is not None else None, _IMMUTABLE))
+    if spec.get("backoffLimitPerIndex") != old.get("backoffLimitPerIndex"):
+        errs.append(invalid("spec.backoffLimitPerIndex", spec.get("backoffLimitPerIndex"), _IMMUTABLE))
 
 
 def _without_scheduling_directives(template: dict) -> dict:

@@ -9,6 +9,7 @@ from ..api.server import DAEMONSET_TEMPLATE_GENERATION
 from ..objects import controller_ref, is_pod_ready, key_of, owner_reference
 from . import history, podcontrol, refmanager
 from .base import Controller
+from .owners import OwnerRouter
 from .history import CONTROLLER_REVISION_HASH
 from .deployment import scaled_value
 from .tainteviction import tolerates
@@ -306,6 +307,8 @@ class DaemonSetController(Controller):
         # a sync reads them three times, and most syncs write nothing in between.
         self._changes: dict[str, int] = {}
         self._by_node: dict[str, tuple[tuple, dict[str, list[dict]]]] = {}
+        self.router = OwnerRouter(self.sets, "DaemonSet", lambda ds: self.parsed(ds).selector, self._enqueue_owner,
+                                  self.enqueue)
         self.sets.add_handler(self.enqueue, self._set_updated, self._set_deleted)
         self.revisions.add_handler(self._revision_added, self._revision_updated, self._revision_deleted)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
@@ -334,65 +337,29 @@ class DaemonSetController(Controller):
         self.failed_pods_backoff.forget(ds["metadata"]["uid"] + "/")
         self.enqueue(ds)
 
-    def _resolve(self, namespace: str, ref: dict) -> dict | None:
-        if ref.get("kind") != "DaemonSet":
-            return None
-        ds = self.sets.get(f"{namespace}/{ref['name']}")
-        if ds is None or ds["metadata"]["uid"] != ref["uid"]:
-            return None
-        return ds
-
-    def _enqueue_owner(self, obj: dict, ref: dict) -> dict | None:
-        ds = self._resolve(obj["metadata"]["namespace"], ref)
-        if ds is not None:
-            key = key_of(ds)
-            self._changes[key] = self._changes.get(key, 0) + 1
-            self.queue.add(key)
-        return ds
-
-    def _enqueue_matching(self, obj: dict) -> None:
-        """GetPodDaemonSets / GetHistoryDaemonSets: an orphan may be adopted by any DaemonSet of its
-        namespace whose (non-empty) selector matches it."""
-        labels = obj["metadata"].get("labels")
-        for key in sorted(self.sets.index_keys("namespace", obj["metadata"]["namespace"])):
-            selector = self.parsed(self.sets.get(key)).selector
-            if selector is not None and not selector.empty and selector.matches(labels):
-                self.queue.add(key)
-
-    def _orphan_or_owner_updated(self, old: dict, new: dict) -> dict | None:
-        cur_ref, old_ref = controller_ref(new), controller_ref(old)
-        if cur_ref != old_ref and old_ref is not None:
-            self._enqueue_owner(old, old_ref)
-        if cur_ref is not None:
-            return self._enqueue_owner(new, cur_ref)
-        if cur_ref != old_ref or old["metadata"].get("labels") != new["metadata"].get("labels"):
-            self._enqueue_matching(new)
-        return None
+    def _enqueue_owner(self, obj: dict, ds: dict) -> None:
+        key = key_of(ds)
+        self._changes[key] = self._changes.get(key, 0) + 1
+        self.queue.add(key)
 
     def _revision_added(self, rev: dict) -> None:
         if rev["metadata"].get("deletionTimestamp"):
             self._revision_deleted(rev)
         elif controller_ref(rev) is None:
-            self._enqueue_matching(rev)
+            self.router.adopters_of(rev)  # GetHistoryDaemonSets
 
     def _revision_updated(self, old: dict, new: dict) -> None:
         if old["metadata"].get("resourceVersion") != new["metadata"].get("resourceVersion"):
-            self._orphan_or_owner_updated(old, new)
+            self.router.updated(old, new)
 
     def _revision_deleted(self, rev: dict) -> None:
-        ref = controller_ref(rev)
-        if ref is not None:
-            self._enqueue_owner(rev, ref)
+        self.router.deleted(rev)
 
     def _pod_added(self, pod: dict) -> None:
         if pod["metadata"].get("deletionTimestamp"):
             self._pod_deleted(pod)
             return
-        ref = controller_ref(pod)
-        if ref is not None:
-            self._enqueue_owner(pod, ref)
-        else:
-            self._enqueue_matching(pod)
+        self.router.added(pod)  # an orphan goes to GetPodDaemonSets
 
     def _pod_updated(self, old: dict, new: dict) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
@@ -400,15 +367,13 @@ class DaemonSetController(Controller):
         if new["metadata"].get("deletionTimestamp"):
             self._pod_deleted(new)
             return
-        ds = self._orphan_or_owner_updated(old, new)
+        ds = self.router.updated(old, new)
         min_ready = (ds or {}).get("spec", {}).get("minReadySeconds") or 0
         if min_ready and not is_pod_ready(old) and is_pod_ready(new):
             self.queue.add_after(key_of(ds), min_ready + 1)
 
     def _pod_deleted(self, pod: dict) -> None:
-        ref = controller_ref(pod)
-        if ref is not None:
-            self._enqueue_owner(pod, ref)
+        self.router.deleted(pod)
 
     def _node_added(self, node: dict) -> None:
         for ds in self.sets.list():

@@ -9,6 +9,7 @@ from ..clock import parse_rfc3339, rfc3339
 from ..objects import controller_ref, key_of, owner_reference
 from . import podcontrol, refmanager
 from .base import Controller
+from .owners import OwnerRouter
 from .podcontrol import POD_TEMPLATE_HASH_LABEL, equal_ignore_hash
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -356,6 +357,8 @@ class DeploymentController(Controller):
         self.sets.add_indexer(refmanager.ORPHAN_INDEX, refmanager.index_orphans)
         self.pods = self.informers.informer("pods")
         self._selectors: dict[str, tuple[str, int, LabelSelector | None]] = {}
+        self.router = OwnerRouter(self.deployments, "Deployment", self.selector_of,
+                                  lambda rs, d: self.enqueue(d), self.enqueue)
         self.deployments.add_handler(self.enqueue, self._deployment_updated, self._deployment_deleted)
         self.sets.add_handler(self._rs_added, self._rs_updated, self._rs_deleted)
         self.pods.add_handler(on_delete=self._pod_deleted)
@@ -382,52 +385,18 @@ class DeploymentController(Controller):
         self._selectors.pop(key_of(d), None)
         self.enqueue(d)
 
-    def _resolve(self, namespace: str, ref: dict) -> dict | None:
-        if ref.get("kind") != "Deployment":
-            return None
-        d = self.deployments.get(f"{namespace}/{ref['name']}")
-        if d is None or d["metadata"]["uid"] != ref["uid"]:
-            return None
-        return d
-
-    def _enqueue_owner(self, rs: dict, ref: dict) -> None:
-        d = self._resolve(rs["metadata"]["namespace"], ref)
-        if d is not None:
-            self.enqueue(d)
-
-    def _enqueue_matching(self, rs: dict) -> None:
-        """getDeploymentsForReplicaSet: an orphan ReplicaSet may be adopted by any matching Deployment."""
-        labels = rs["metadata"].get("labels")
-        for key in sorted(self.deployments.index_keys("namespace", rs["metadata"]["namespace"])):
-            sel = self.selector_of(self.deployments.get(key))
-            if sel is not None and not sel.empty and sel.matches(labels):
-                self.queue.add(key)
-
     def _rs_added(self, rs: dict) -> None:
         if rs["metadata"].get("deletionTimestamp"):
             self._rs_deleted(rs)
             return
-        ref = controller_ref(rs)
-        if ref is not None:
-            self._enqueue_owner(rs, ref)
-        else:
-            self._enqueue_matching(rs)
+        self.router.added(rs)  # an orphan may be adopted by any matching Deployment (getDeploymentsForReplicaSet)
 
     def _rs_updated(self, old: dict, new: dict) -> None:
-        if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
-            return
-        cur_ref, old_ref = controller_ref(new), controller_ref(old)
-        if cur_ref != old_ref and old_ref is not None:
-            self._enqueue_owner(old, old_ref)
-        if cur_ref is not None:
-            self._enqueue_owner(new, cur_ref)
-        elif cur_ref != old_ref or old["metadata"].get("labels") != new["metadata"].get("labels"):
-            self._enqueue_matching(new)
+        if old["metadata"].get("resourceVersion") != new["metadata"].get("resourceVersion"):
+            self.router.updated(old, new)
 
     def _rs_deleted(self, rs: dict) -> None:
-        ref = controller_ref(rs)
-        if ref is not None:
-            self._enqueue_owner(rs, ref)
+        self.router.deleted(rs)
 
     def _pod_deleted(self, pod: dict) -> None:
         """A Recreate rollout waits for every old pod to be gone: sync when the last one goes."""
@@ -438,7 +407,7 @@ class DeploymentController(Controller):
         if rs is None or rs["metadata"]["uid"] != ref["uid"]:
             return
         d_ref = controller_ref(rs)
-        d = self._resolve(rs["metadata"]["namespace"], d_ref) if d_ref is not None else None
+        d = self.router.resolve(rs["metadata"]["namespace"], d_ref) if d_ref is not None else None
         if d is None or (d["spec"].get("strategy") or {}).get("type") != "Recreate":
             return
         for rs_key in self.sets.index_keys("controller", d["metadata"]["uid"]):

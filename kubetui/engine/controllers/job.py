@@ -10,10 +10,13 @@ from ..objects import controller_ref, get_condition, is_pod_active, is_pod_ready
 from ..workqueue import WorkQueue
 from . import podcontrol, refmanager
 from .base import Controller
+from .owners import OwnerRouter
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"  # batch.JobTrackingFinalizer
 COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"  # annotation and label of an Indexed Job's pods
 COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX"
+INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count"  # annotations with backoffLimitPerIndex
+INDEX_IGNORED_FAILURE_COUNT = "batch.kubernetes.io/job-index-ignored-failure-count"
 JOB_CONTROLLER_NAME = "kubernetes.io/job-controller"  # spec.managedBy of the Jobs this controller syncs
 SYNC_BATCH_PERIOD = 1.0  # syncJobBatchPeriod: pod events and status updates are synced a second later
 POD_FAILURE_BACKOFF = 10.0  # DefaultJobPodFailureBackOff: the first replacement of a failed pod waits this long
@@ -23,6 +26,8 @@ SUCCESS_REASON = "CompletionsReached"
 SUCCESS_MESSAGE = "Reached expected number of succeeded pods"
 BACKOFF_LIMIT_MESSAGE = "Job has reached the specified backoff limit"
 DEADLINE_MESSAGE = "Job was active longer than specified deadline"
+MAX_FAILED_INDEXES_MESSAGE = "Job has exceeded the specified maximal number of failed indexes"
+FAILED_INDEXES_MESSAGE = "Job has failed indexes"
 
 _UNKNOWN_INDEX = -1
 _MAX_GENERATED_NAME_LENGTH = 63 - 5  # names.MaxGeneratedNameLength: room for the 5 random characters
@@ -77,6 +82,97 @@ def parse_indexes(text: str | None, completions: int) -> set[int]:
             continue
         result.update(range(int(first), min(int(last or first), completions - 1) + 1))
     return result
+
+
+def match_pod_failure_policy(policy: dict | None, pod: dict) -> tuple[str | None, bool, str | None]:
+    """matchPodFailurePolicy: (the FailJob message, whether the failure counts, the matched
+    action) for a failed pod, from the first rule whose exit codes or pod conditions match."""
+    if policy is None:
+        return None, True, None
+    status = pod.get("status") or {}
+    meta = pod["metadata"]
+    for index, rule in enumerate(policy.get("rules") or ()):
+        action = rule.get("action")
+        if rule.get("onExitCodes") is not None:
+            container = _matching_exit(status, rule["onExitCodes"])
+            if container is None:
+                continue
+            message = (f"Container {container['name']} for pod {meta['namespace']}/{meta['name']} failed with exit "
+                       f"code {container['state']['terminated']['exitCode']} matching {action} rule at index {index}")
+        elif rule.get("onPodConditions"):
+            cond = _matching_condition(status, rule["onPodConditions"])
+            if cond is None:
+                continue
+            message = (f"Pod {meta['namespace']}/{meta['name']} has condition {cond['type']} matching {action} rule "
+                       f"at index {index}")
+        else:
+            continue
+        if action == "Ignore":
+            return None, False, action
+        if action == "FailJob":
+            return message, True, action
+        if action in ("Count", "FailIndex"):
+            return None, True, action
+    return None, True, None
+
+
+def _matching_exit(status: dict, requirement: dict) -> dict | None:
+    """matchOnExitCodes: a terminated container (then init container) with a non-zero exit code the
+    operator accepts; exit code 0 never matches."""
+    name, values = requirement.get("containerName"), requirement.get("values") or ()
+    operator = requirement.get("operator")
+    for key in ("containerStatuses", "initContainerStatuses"):
+        for cs in status.get(key) or ():
+            code = ((cs.get("state") or {}).get("terminated") or {}).get("exitCode")
+            if not code or (name is not None and cs.get("name") != name):
+                continue
+            if (operator == "In" and code in values) or (operator == "NotIn" and code not in values):
+                return cs
+    return None
+
+
+def _matching_condition(status: dict, patterns: list[dict]) -> dict | None:
+    """matchOnPodConditions: the first pod condition of a listed type and status."""
+    for cond in status.get("conditions") or ():
+        for pattern in patterns:
+            if cond.get("type") == pattern.get("type") and cond.get("status") == pattern.get("status", "True"):
+                return cond
+    return None
+
+
+def match_success_policy(policy: dict | None, completions: int, succeeded: set[int]) -> str | None:
+    """matchSuccessPolicy: "Matched rules at index N" for the first rule the succeeded indexes meet
+    (all its succeededIndexes, or succeededCount of them / of all indexes), else None."""
+    if policy is None or not succeeded:
+        return None
+    for index, rule in enumerate(policy.get("rules") or ()):
+        count = rule.get("succeededCount")
+        if rule.get("succeededIndexes") is not None:
+            required = parse_indexes(rule["succeededIndexes"], completions)
+            if not required:
+                continue
+            if len(required & succeeded) >= (len(required) if count is None else count):
+                return f"Matched rules at index {index}"
+        elif count is not None and len(succeeded) >= count:
+            return f"Matched rules at index {index}"
+    return None
+
+
+def _annotation_count(pod: dict, key: str) -> int:
+    value = (pod["metadata"].get("annotations") or {}).get(key, "")
+    return int(value) if value.isdigit() else 0
+
+
+def index_failure_counts(job: dict, replaced: dict | None) -> tuple[int, int]:
+    """getNewIndexFailureCounts: (failures, ignored failures) of an index, for the pod replacing
+    `replaced` (the index's last failed pod)."""
+    if replaced is None:
+        return 0, 0
+    failures = _annotation_count(replaced, INDEX_FAILURE_COUNT)
+    ignored = _annotation_count(replaced, INDEX_IGNORED_FAILURE_COUNT)
+    if match_pod_failure_policy(job["spec"].get("podFailurePolicy"), replaced)[1]:
+        return failures + 1, ignored
+    return failures, ignored + 1
 
 
 def finished_time(pod: dict) -> float:
@@ -194,6 +290,9 @@ class _Sync:
         self.succeeded_indexes: set[int] = set()
         self.finished: tuple[str, str, str] | None = None  # (condition type, reason, message) to finish with
         self.backoff: tuple[int, float | None] = (0, None)
+        self.per_index = self.indexed and spec.get("backoffLimitPerIndex") is not None
+        self.failed_indexes: set[int] = set()
+        self.delayed: dict[int, dict] = {}  # podsWithDelayedDeletionPerIndex: index -> its last failed pod
 
     def status(self) -> dict:
         """The status as the API shows it (a new dict each time: what was handed over stays frozen)."""
@@ -208,6 +307,8 @@ class _Sync:
         status["terminating"] = self.terminating
         if self.indexed and self.succeeded_indexes:
             status["completedIndexes"] = format_indexes(self.succeeded_indexes)
+        if self.per_index:
+            status["failedIndexes"] = format_indexes(self.failed_indexes)
         uncounted: dict = {}
         if self.uncounted_succeeded:
             uncounted["succeeded"] = list(self.uncounted_succeeded)
@@ -229,7 +330,12 @@ class JobController(Controller):
     fails the Job: a FailureTarget condition, the active pods deleted, then Failed once none is
     terminating. Enough successes give SuccessCriteriaMet, then Complete and completionTime.
     spec.suspend deletes the active pods and sets the Suspended condition; resuming restarts the
-    deadline clock.
+    deadline clock. A podFailurePolicy classifies failed pods by exit code or pod condition:
+    FailJob fails the Job (reason PodFailurePolicy), Ignore does not count the failure, Count
+    counts it, FailIndex fails the pod's index. With backoffLimitPerIndex every index of an Indexed
+    Job has its own retries and backoff (failure counts in pod annotations, status.failedIndexes,
+    maxFailedIndexes). A successPolicy completes an Indexed Job early (reason SuccessPolicy) once
+    the listed indexes or enough of them succeeded; the other pods are terminated.
 
     Finished pods are counted as upstream counts them: every pod is created with the
     batch.kubernetes.io/job-tracking finalizer, so it cannot vanish before it is counted. A sync
@@ -252,6 +358,8 @@ class JobController(Controller):
                                       gate=self.gate)
         self._backoff: dict[str, tuple[int, float | None]] = {}  # podBackoffStore, by Job key
         self._selectors: dict[str, tuple[str, int, LabelSelector | None]] = {}
+        self.router = OwnerRouter(self.jobs, "Job", lambda job: self._selector(key_of(job), job),
+                                  lambda pod, job: self._enqueue_batched(job), self._enqueue_batched)
         self.jobs.add_handler(self.enqueue, self._job_updated, self._job_deleted)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -282,25 +390,11 @@ class JobController(Controller):
             if _has_tracking_finalizer(self.pods.get(pod_key)):
                 self.orphan_queue.add(pod_key)
 
-    def _resolve(self, namespace: str, ref: dict) -> dict | None:
-        if ref.get("kind") != "Job":
-            return None
-        job = self.jobs.get(f"{namespace}/{ref['name']}")
-        if job is None or job["metadata"]["uid"] != ref["uid"]:
-            return None
-        return job
-
     def _pod_added(self, pod: dict) -> None:
         if pod["metadata"].get("deletionTimestamp"):
             self._pod_deleted(pod)
             return
-        ref = controller_ref(pod)
-        if ref is not None:
-            job = self._resolve(pod["metadata"]["namespace"], ref)
-            if job is not None:
-                self._enqueue_batched(job)
-            return
-        self._orphan_changed(pod)
+        self.router.added(pod, orphaned=self._orphan_finalizer)
 
     def _pod_updated(self, old: dict, new: dict) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
@@ -308,42 +402,21 @@ class JobController(Controller):
         if new["metadata"].get("deletionTimestamp"):
             self._pod_deleted(new)
             return
-        cur_ref, old_ref = controller_ref(new), controller_ref(old)
-        if cur_ref != old_ref and old_ref is not None:
-            job = self._resolve(old["metadata"]["namespace"], old_ref)
-            if job is not None:
-                self._enqueue_batched(job)
-        if cur_ref is not None:
-            job = self._resolve(new["metadata"]["namespace"], cur_ref)
-            if job is not None:
-                self._enqueue_batched(job)
-            return
-        if _has_tracking_finalizer(new):
-            self.orphan_queue.add(key_of(new))
-        if cur_ref != old_ref or old["metadata"].get("labels") != new["metadata"].get("labels"):
-            self._enqueue_matching(new)
+        self.router.updated(old, new, orphaned=self._orphan_finalizer)
 
     def _pod_deleted(self, pod: dict) -> None:
         ref = controller_ref(pod)
-        job = self._resolve(pod["metadata"]["namespace"], ref) if ref is not None else None
+        job = self.router.resolve(pod["metadata"]["namespace"], ref) if ref is not None else None
         if job is None or is_finished(job):
             if _has_tracking_finalizer(pod):
                 self.orphan_queue.add(key_of(pod))  # syncJob will not remove this finalizer
             return
         self._enqueue_batched(job)
 
-    def _orphan_changed(self, pod: dict) -> None:
+    def _orphan_finalizer(self, pod: dict) -> None:
+        """An orphan still carrying the tracking finalizer loses it (unless a Job adopts it first)."""
         if _has_tracking_finalizer(pod):
             self.orphan_queue.add(key_of(pod))
-        self._enqueue_matching(pod)
-
-    def _enqueue_matching(self, pod: dict) -> None:
-        """An orphan appeared or changed: every Job whose selector matches it may adopt it."""
-        labels = pod["metadata"].get("labels")
-        for key in sorted(self.jobs.index_keys("namespace", pod["metadata"]["namespace"])):
-            sel = self._selector(key, self.jobs.get(key))
-            if sel is not None and not sel.empty and sel.matches(labels):
-                self._enqueue_batched(self.jobs.get(key))
 
     def _selector(self, key: str, job: dict) -> LabelSelector | None:
         """The Job's selector, parsed once per generation (None if it does not parse)."""
@@ -369,7 +442,7 @@ class JobController(Controller):
         if ref is not None:
             if ref.get("kind") != "Job" or ref.get("apiVersion") != "batch/v1":
                 return
-            job = self._resolve(pod["metadata"]["namespace"], ref)
+            job = self.router.resolve(pod["metadata"]["namespace"], ref)
             if job is not None and (_managed_elsewhere(job) or not is_finished(job)):
                 return
         self._remove_finalizer(pod)
@@ -417,7 +490,9 @@ class JobController(Controller):
         new_succeeded = [p for p in self._uncounted(c, unc_succeeded) if _phase(p) == "Succeeded"]
         new_failed = [p for p in self._uncounted(c, unc_failed) if _pod_failed(p, job)]
         c.succeeded = c.counted_succeeded + len(new_succeeded) + len(unc_succeeded)
-        c.failed = c.counted_failed + len(new_failed) + len(unc_failed)
+        policy = spec.get("podFailurePolicy")
+        c.failed = (c.counted_failed + sum(match_pod_failure_policy(policy, p)[1] for p in new_failed)
+                    + len(unc_failed))
         suspended = bool(spec.get("suspend"))
         if c.start_time is None and not suspended:
             c.start_time = rfc3339(now)
@@ -429,12 +504,17 @@ class JobController(Controller):
             c.finished = ("SuccessCriteriaMet", met.get("reason", ""), met.get("message", ""))
         elif target is not None:
             c.finished = ("Failed", target.get("reason", ""), target.get("message", ""))
-        elif c.failed > spec.get("backoffLimit", 6) or _past_backoff_limit_on_failure(job, c.pods):
-            c.finished = ("FailureTarget", "BackoffLimitExceeded", BACKOFF_LIMIT_MESSAGE)
-        elif self._past_active_deadline(job, c.start_time):
-            c.finished = ("FailureTarget", "DeadlineExceeded", DEADLINE_MESSAGE)
-        elif spec.get("activeDeadlineSeconds") is not None and not suspended:
-            self.queue.add_after(key, spec["activeDeadlineSeconds"] - (now - parse_rfc3339(c.start_time)))
+        else:
+            message = _fail_job_message(job, c.pods)
+            if message is not None:
+                c.finished = ("FailureTarget", "PodFailurePolicy", message)
+        if c.finished is None:
+            if c.failed > spec.get("backoffLimit", 6) or _past_backoff_limit_on_failure(job, c.pods):
+                c.finished = ("FailureTarget", "BackoffLimitExceeded", BACKOFF_LIMIT_MESSAGE)
+            elif self._past_active_deadline(job, c.start_time):
+                c.finished = ("FailureTarget", "DeadlineExceeded", DEADLINE_MESSAGE)
+            elif spec.get("activeDeadlineSeconds") is not None and not suspended:
+                self.queue.add_after(key, spec["activeDeadlineSeconds"] - (now - parse_rfc3339(c.start_time)))
 
         if c.indexed:
             c.prev_succeeded_indexes = parse_indexes(c.old_status.get("completedIndexes"), c.completions)
@@ -443,6 +523,19 @@ class JobController(Controller):
                 if _phase(p) == "Succeeded" and _has_tracking_finalizer(p)
                 and 0 <= completion_index(p) < c.completions}
             c.succeeded = len(c.succeeded_indexes)
+            if c.per_index:
+                c.failed_indexes = _failed_indexes(c)
+                max_failed = spec.get("maxFailedIndexes")
+                if c.finished is None and max_failed is not None and len(c.failed_indexes) > max_failed:
+                    c.finished = ("FailureTarget", "MaxFailedIndexesExceeded", MAX_FAILED_INDEXES_MESSAGE)
+                elif c.finished is None and c.failed_indexes and (
+                        len(c.failed_indexes) + len(c.succeeded_indexes) >= c.completions):
+                    c.finished = ("FailureTarget", "FailedIndexes", FAILED_INDEXES_MESSAGE)
+                c.delayed = _pods_with_delayed_deletion(c)
+            if c.finished is None:
+                message = match_success_policy(spec.get("successPolicy"), c.completions, c.succeeded_indexes)
+                if message is not None:
+                    c.finished = ("SuccessCriteriaMet", "SuccessPolicy", message)
 
         suspend_changed = False
         error: ApiError | None = None
@@ -543,7 +636,7 @@ class JobController(Controller):
         if diff <= 0:
             return None
         failures, last_failure = c.backoff
-        remaining = backoff_delay(failures) - (self.clock.now - last_failure) if failures else 0.0
+        remaining = backoff_delay(failures) - (self.clock.now - last_failure) if failures and not c.per_index else 0.0
         if remaining > 0:
             self.queue.add_after(key, max(remaining, SYNC_BATCH_PERIOD))
             return None
@@ -553,8 +646,24 @@ class JobController(Controller):
         indexes: list[int] = []
         if c.indexed:
             indexes = _first_pending_indexes(c, diff)
+            if c.per_index:
+                # getPodCreationInfoForIndependentIndexes: each index waits out its own backoff
+                waits = {ix: self._index_backoff(c, ix) for ix in indexes}
+                indexes = [ix for ix in indexes if waits[ix] <= 0]
+                pending = [w for w in waits.values() if w > 0]
+                if pending:
+                    self.queue.add_after(key, max(min(pending), SYNC_BATCH_PERIOD))
             diff = len(indexes)
         return self._create_pods(c, diff, indexes)
+
+    def _index_backoff(self, c: _Sync, index: int) -> float:
+        """getRemainingTimePerIndex: the backoff left after the index's last failed pod."""
+        last = c.delayed.get(index)
+        if last is None:
+            return 0.0
+        failures = (_annotation_count(last, INDEX_FAILURE_COUNT) + _annotation_count(last, INDEX_IGNORED_FAILURE_COUNT)
+                    + 1)
+        return backoff_delay(failures) - (self.clock.now - finished_time(last))
 
     def _create_pods(self, c: _Sync, count: int, indexes: list[int]) -> ApiError | None:
         job = c.job
@@ -575,6 +684,8 @@ class JobController(Controller):
             if pending:
                 ix = pending.pop(0)
                 pod_template, prefix = _for_index(template, meta["name"], ix), index_name_prefix(meta["name"], ix)
+                if c.per_index:
+                    pod_template = _with_failure_counts(pod_template, *index_failure_counts(job, c.delayed.get(ix)))
             pod = podcontrol.pod_from_template(pod_template, ref, prefix)
             try:
                 created = self.api.create("pods", pod, meta["namespace"], field_validation="Ignore")
@@ -641,11 +752,12 @@ class JobController(Controller):
                 continue  # counted in an earlier sync
             uid = pod["metadata"]["uid"]
             failed = _pod_failed(pod, job)
-            if not (job["metadata"].get("deletionTimestamp") or c.finished is not None
-                    or _phase(pod) == "Succeeded" or failed):
-                continue
-            to_remove.append(pod)
             ix = completion_index(pod)
+            if not (job["metadata"].get("deletionTimestamp") or c.finished is not None or _phase(pod) == "Succeeded"):
+                # canRemoveFinalizer: an index's last failed pod stays until its replacement exists
+                if not failed or (ix in c.delayed and c.delayed[ix]["metadata"]["uid"] == uid):
+                    continue
+            to_remove.append(pod)
             if _phase(pod) == "Succeeded" and uid not in unc_failed:
                 if c.indexed:
                     if 0 <= ix < c.completions and ix not in c.prev_succeeded_indexes:
@@ -656,7 +768,8 @@ class JobController(Controller):
                     needs_flush = True
             elif failed or finishing_failed:
                 # Once the Job is failing, every pod that has not succeeded counts as failed.
-                if uid not in unc_failed and (not c.indexed or 0 <= ix < c.completions):
+                if (uid not in unc_failed and (not c.indexed or 0 <= ix < c.completions)
+                        and match_pod_failure_policy(job["spec"].get("podFailurePolicy"), pod)[1]):
                     c.uncounted_failed.append(uid)
                     needs_flush = True
             if len(new_indexes) + len(c.uncounted_succeeded) + len(c.uncounted_failed) >= MAX_UNCOUNTED_PODS:
@@ -666,6 +779,8 @@ class JobController(Controller):
             c.succeeded_indexes |= set(new_indexes)
             c.counted_succeeded = len(c.succeeded_indexes)
             if format_indexes(c.succeeded_indexes) != c.old_status.get("completedIndexes", ""):
+                needs_flush = True
+            if c.per_index and format_indexes(c.failed_indexes) != c.old_status.get("failedIndexes"):
                 needs_flush = True
         now = rfc3339(self.clock.now)
         if c.finished is not None and c.finished[0] == "FailureTarget":
@@ -766,6 +881,68 @@ def _past_backoff_limit_on_failure(job: dict, pods: list[dict]) -> bool:
     return restarts > 0 if limit == 0 else restarts >= limit
 
 
+def _fail_job_message(job: dict, pods: list[dict]) -> str | None:
+    """getFailJobMessage: the message of the first failed pod a FailJob rule matches."""
+    policy = job["spec"].get("podFailurePolicy")
+    if policy is None:
+        return None
+    for pod in pods:
+        if _pod_failed(pod, job):
+            message = match_pod_failure_policy(policy, pod)[0]
+            if message is not None:
+                return message
+    return None
+
+
+def _index_failed(job: dict, pod: dict) -> bool:
+    """isIndexFailed: a FailIndex rule matched, or a counted failure with the index's retries used up."""
+    if not _pod_failed(pod, job):
+        return False
+    _, counts, action = match_pod_failure_policy(job["spec"].get("podFailurePolicy"), pod)
+    if action == "FailIndex":
+        return True
+    return counts and _annotation_count(pod, INDEX_FAILURE_COUNT) >= job["spec"]["backoffLimitPerIndex"]
+
+
+def _failed_indexes(c: _Sync) -> set[int]:
+    """calculateFailedIndexes: the recorded failed indexes plus those failed since."""
+    failed = parse_indexes(c.old_status.get("failedIndexes"), c.completions)
+    for pod in c.pods:
+        ix = completion_index(pod)
+        if 0 <= ix < c.completions and ix not in failed and _index_failed(c.job, pod):
+            failed.add(ix)
+    return failed
+
+
+def _absolute_failures(pod: dict) -> int:
+    return _annotation_count(pod, INDEX_FAILURE_COUNT) + _annotation_count(pod, INDEX_IGNORED_FAILURE_COUNT)
+
+
+def _pods_with_delayed_deletion(c: _Sync) -> dict[int, dict]:
+    """getPodsWithDelayedDeletionPerIndex: per index with no active pod and not failed, its failed
+    pod with the most failures; it keeps its finalizer until the replacement is created."""
+    active = {completion_index(p) for p in c.active_pods}
+    delayed: dict[int, dict] = {}
+    for pod in c.pods:
+        ix = completion_index(pod)
+        if (not 0 <= ix < c.completions or ix in active or ix in c.failed_indexes
+                or not _pod_failed(pod, c.job)):
+            continue
+        last = delayed.get(ix)
+        if last is None or _absolute_failures(last) <= _absolute_failures(pod):
+            delayed[ix] = pod
+    return delayed
+
+
+def _with_failure_counts(template: dict, failures: int, ignored: int) -> dict:
+    """addIndexFailureCountAnnotation: the index's failure count (and ignored failures, if any)."""
+    tmeta = template.get("metadata") or {}
+    annotations = {**(tmeta.get("annotations") or {}), INDEX_FAILURE_COUNT: str(failures)}
+    if ignored:
+        annotations[INDEX_IGNORED_FAILURE_COUNT] = str(ignored)
+    return {**template, "metadata": {**tmeta, "annotations": annotations}}
+
+
 def _count_uncounted(c: _Sync, with_finalizer: set[str]) -> bool:
     """cleanUncountedPodsWithoutFinalizers: uncounted pods whose finalizer is gone join the counts."""
     changed = False
@@ -813,7 +990,7 @@ def _active_pods_for_removal(c: _Sync, at_least: int, now: float) -> list[dict]:
 def _first_pending_indexes(c: _Sync, count: int) -> list[int]:
     """The lowest indexes neither succeeded nor being worked on by an active (or, when only failed
     pods are replaced, a terminating) pod."""
-    busy = set(c.succeeded_indexes)
+    busy = c.succeeded_indexes | c.failed_indexes
     busy.update(completion_index(p) for p in c.active_pods)
     if _only_replace_failed_pods(c.job):
         busy.update(completion_index(p) for p in c.pods if _is_terminating(p))

@@ -9,6 +9,7 @@ from ..clock import rfc3339
 from ..objects import controller_ref, is_pod_ready, key_of, owner_reference
 from . import podcontrol, refmanager
 from .base import Controller
+from .owners import OwnerRouter
 
 _TERMINATING = (False, False, False, None, None)  # the record of a claimed pod that is being deleted
 
@@ -145,6 +146,8 @@ class ReplicaSetController(Controller):
         self.owners = self.informers.informer(self.resource)
         self._views: dict[str, _OwnedPods] = {}
         self._selectors: dict[str, tuple[str, int, LabelSelector | None]] = {}
+        self.router = OwnerRouter(self.owners, self.kind, self.selector_of, self._touch,
+                                  lambda owner: self.queue.add(key_of(owner)))
         self.owners.add_handler(self.enqueue, self._owner_updated, self._owner_deleted)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -175,41 +178,18 @@ class ReplicaSetController(Controller):
         self._views.pop(key, None)
         self._selectors.pop(key, None)
 
-    def _resolve(self, namespace: str, ref: dict) -> str | None:
-        if ref.get("kind") != self.kind:
-            return None
-        key = f"{namespace}/{ref['name']}"
-        owner = self.owners.get(key)
-        if owner is None or owner["metadata"]["uid"] != ref["uid"]:
-            return None
-        return key
-
-    def _touch(self, pod: dict, ref: dict) -> None:
-        key = self._resolve(pod["metadata"]["namespace"], ref)
-        if key is None:
-            return
+    def _touch(self, pod: dict, owner: dict) -> None:
+        key = key_of(owner)
         view = self._views.get(key)
         if view is not None:
             view.dirty.add(key_of(pod))
         self.queue.add(key)
 
-    def _enqueue_matching(self, pod: dict) -> None:
-        """An orphan changed: let every owner whose selector matches it consider adopting it."""
-        labels = pod["metadata"].get("labels")
-        for key in sorted(self.owners.index_keys("namespace", pod["metadata"]["namespace"])):
-            sel = self.selector_of(self.owners.get(key))
-            if sel is not None and not sel.empty and sel.matches(labels):
-                self.queue.add(key)
-
     def _pod_added(self, pod: dict) -> None:
         if pod["metadata"].get("deletionTimestamp"):
             self._pod_deleted(pod)
             return
-        ref = controller_ref(pod)
-        if ref is not None:
-            self._touch(pod, ref)
-        else:
-            self._enqueue_matching(pod)
+        self.router.added(pod)
 
     def _pod_updated(self, old: dict, new: dict) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
@@ -220,18 +200,10 @@ class ReplicaSetController(Controller):
             if labels_changed:
                 self._pod_deleted(old)
             return
-        cur_ref, old_ref = controller_ref(new), controller_ref(old)
-        if cur_ref != old_ref and old_ref is not None:
-            self._touch(old, old_ref)
-        if cur_ref is not None:
-            self._touch(new, cur_ref)
-        elif labels_changed or cur_ref != old_ref:
-            self._enqueue_matching(new)
+        self.router.updated(old, new)
 
     def _pod_deleted(self, pod: dict) -> None:
-        ref = controller_ref(pod)
-        if ref is not None:
-            self._touch(pod, ref)
+        self.router.deleted(pod)
 
     # -- sync --------------------------------------------------------------------------------
 

@@ -18,7 +18,11 @@ _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
 
 def parent_and_ordinal(pod: dict) -> tuple[str, int]:
     """getParentNameAndOrdinal: `db-2` → ("db", 2); ("", -1) for a name without an ordinal."""
-    m = _ORDINAL.match(pod["metadata"]["name"])
+    return _split_name(pod["metadata"]["name"])
+
+
+def _split_name(name: str) -> tuple[str, int]:
+    m = _ORDINAL.match(name)
     return (m.group(1), int(m.group(2))) if m else ("", -1)
 
 
@@ -29,7 +33,7 @@ def claim_name(template: dict, sts: dict, ordinal: int) -> str:
 
 def persistent_volume_claims(sts: dict, ordinal: int) -> list[dict]:
     """getPersistentVolumeClaims: the ordinal's claims from the volumeClaimTemplates, labelled with
-    the selector's matchLabels. Retain/Retain (the default policy): no owner, so they outlive pods."""
+    the selector's matchLabels, created without owners (the retention policy adds them later)."""
     match_labels = (sts["spec"].get("selector") or {}).get("matchLabels") or {}
     claims = []
     for template in sts["spec"].get("volumeClaimTemplates") or ():
@@ -50,24 +54,149 @@ def template_of(revision: dict) -> dict:
 
 def new_pod(sts: dict, template: dict, revision_hash: str, ordinal: int) -> dict:
     """newStatefulSetPod + setPodRevision: the template named `<sts>-<ordinal>`, with its identity
-    (hostname, subdomain, pod-name and pod-index labels) and storage (a claim per volumeClaimTemplate)."""
+    (initIdentity: pod-name and pod-index labels, hostname and subdomain, the last two only ever set
+    here) and storage (a claim per volumeClaimTemplate)."""
     name = f"{sts['metadata']['name']}-{ordinal}"
     pod = podcontrol.pod_from_template(template, owner_reference(sts), "")
     meta = {k: v for k, v in pod["metadata"].items() if k != "generateName"}
     meta["name"] = name
-    meta["labels"] = {**(meta.get("labels") or {}), POD_NAME_LABEL: name, POD_INDEX_LABEL: str(ordinal),
-                      CONTROLLER_REVISION_HASH: revision_hash}
+    meta["labels"] = {**(meta.get("labels") or {}), CONTROLLER_REVISION_HASH: revision_hash}
     spec = {**pod["spec"], "hostname": name}
     if sts["spec"].get("serviceName"):
         spec["subdomain"] = sts["spec"]["serviceName"]
+    return with_storage(sts, with_identity(sts, {**pod, "metadata": meta, "spec": spec}))
+
+
+def identity_matches(sts: dict, pod: dict) -> bool:
+    """identityMatches: named `<sts>-<ordinal>` in the set's namespace, with the pod-name label."""
+    parent, ordinal = parent_and_ordinal(pod)
+    meta = pod["metadata"]
+    return (ordinal >= 0 and parent == sts["metadata"]["name"] and meta["name"] == f"{parent}-{ordinal}"
+            and meta.get("namespace") == sts["metadata"]["namespace"]
+            and (meta.get("labels") or {}).get(POD_NAME_LABEL) == meta["name"])
+
+
+def with_identity(sts: dict, pod: dict) -> dict:
+    """updateIdentity: the pod with its pod-name and pod-index labels put back."""
+    meta = pod["metadata"]
+    labels = {**(meta.get("labels") or {}), POD_NAME_LABEL: meta["name"],
+              POD_INDEX_LABEL: str(parent_and_ordinal(pod)[1])}
+    return {**pod, "metadata": {**meta, "labels": labels}}
+
+
+def storage_matches(sts: dict, pod: dict) -> bool:
+    """storageMatches: a volume per volumeClaimTemplate, naming the ordinal's claim."""
+    ordinal = parent_and_ordinal(pod)[1]
+    if ordinal < 0:
+        return False
+    volumes = {v.get("name"): v for v in pod["spec"].get("volumes") or ()}
+    for template in sts["spec"].get("volumeClaimTemplates") or ():
+        source = (volumes.get(template["metadata"]["name"]) or {}).get("persistentVolumeClaim") or {}
+        if source.get("claimName") != claim_name(template, sts, ordinal):
+            return False
+    return True
+
+
+def with_storage(sts: dict, pod: dict) -> dict:
+    """updateStorage: a claim volume per template first, replacing same-named volumes, then the rest."""
     templates = sts["spec"].get("volumeClaimTemplates") or ()
-    if templates:
-        claimed = {t["metadata"]["name"]: {"name": t["metadata"]["name"],
-                                           "persistentVolumeClaim": {"claimName": claim_name(t, sts, ordinal)}}
-                   for t in templates}
-        volumes = [claimed.pop(v["name"], v) for v in spec.get("volumes") or ()]
-        spec["volumes"] = volumes + list(claimed.values())
-    return {**pod, "metadata": meta, "spec": spec}
+    if not templates:
+        return pod
+    ordinal = parent_and_ordinal(pod)[1]
+    claimed = [{"name": t["metadata"]["name"], "persistentVolumeClaim": {"claimName": claim_name(t, sts, ordinal)}}
+               for t in templates]
+    names = {v["name"] for v in claimed}
+    rest = [v for v in pod["spec"].get("volumes") or () if v.get("name") not in names]
+    return {**pod, "spec": {**pod["spec"], "volumes": claimed + rest}}
+
+
+# -- PersistentVolumeClaim retention (stateful_set_utils.go) -----------------------------------------
+
+def retention_policy(sts: dict) -> tuple[str, str]:
+    """getPersistentVolumeClaimRetentionPolicy: (whenDeleted, whenScaled), Retain when unset."""
+    policy = sts["spec"].get("persistentVolumeClaimRetentionPolicy") or {}
+    return policy.get("whenDeleted") or "Retain", policy.get("whenScaled") or "Retain"
+
+
+def in_ordinal_range(sts: dict, pod: dict) -> bool:
+    """podInOrdinalRange: start <= ordinal < start + replicas."""
+    start = (sts["spec"].get("ordinals") or {}).get("start") or 0
+    return start <= parent_and_ordinal(pod)[1] < start + sts["spec"].get("replicas", 1)
+
+
+def _refers_to(ref: dict, owner: dict) -> bool:
+    """matchesRef: the same apiVersion, kind and name (the UID may differ)."""
+    return (ref.get("apiVersion"), ref.get("kind"), ref.get("name")) == (
+        owner["apiVersion"], owner["kind"], owner["metadata"]["name"])
+
+
+def _has_stale_ref(claim: dict, owner: dict) -> bool:
+    """hasStaleOwnerRef: a reference to `owner`'s name whose UID is not `owner`'s (an earlier
+    incarnation; a pod not created yet has no UID, so any reference to its name is stale)."""
+    for ref in claim["metadata"].get("ownerReferences") or ():
+        if _refers_to(ref, owner):
+            return ref.get("uid") != owner["metadata"].get("uid")
+    return False
+
+
+def _has_owner_ref(claim: dict, owner: dict) -> bool:
+    uid = owner["metadata"].get("uid")
+    return bool(uid) and any(ref.get("uid") == uid for ref in claim["metadata"].get("ownerReferences") or ())
+
+
+def has_unexpected_controller(claim: dict, sts: dict, pod: dict) -> bool:
+    """hasUnexpectedController: under a Delete policy, a controller other than this set or pod (or
+    an earlier incarnation of either): the claim is then left alone."""
+    if retention_policy(sts) == ("Retain", "Retain"):
+        return False
+    for ref in claim["metadata"].get("ownerReferences") or ():
+        for owner in (sts, pod):
+            if _refers_to(ref, owner):
+                if ref.get("uid") != owner["metadata"].get("uid"):
+                    return True
+                break
+        else:
+            if ref.get("controller"):
+                return True
+    return False
+
+
+def _wanted_owners(sts: dict, pod: dict) -> tuple[bool, bool]:
+    """(owned by the set, owned by the pod) as the policy wants it: whenDeleted=Delete makes the set
+    the owner of a live ordinal's claims, whenScaled=Delete the pod the owner of a condemned one's."""
+    when_deleted, when_scaled = retention_policy(sts)
+    scaled_down = not in_ordinal_range(sts, pod)
+    want_pod = when_scaled == "Delete" and scaled_down
+    return when_deleted == "Delete" and not want_pod, want_pod
+
+
+def claim_owners_up_to_date(claim: dict, sts: dict, pod: dict) -> bool:
+    """isClaimOwnerUpToDate: the claim's ownerReferences are as the retention policy wants them.
+    Stale references or a foreign controller count as up to date: such claims are not touched."""
+    if _has_stale_ref(claim, sts) or _has_stale_ref(claim, pod):
+        return True
+    if has_unexpected_controller(claim, sts, pod):
+        return not (_has_owner_ref(claim, sts) or _has_owner_ref(claim, pod))
+    uids = {sts["metadata"]["uid"], pod["metadata"].get("uid")}
+    if any(ref.get("uid") in uids and not ref.get("controller") for ref in claim["metadata"].get("ownerReferences") or ()):
+        return False  # hasNonControllerOwner: an older controller wrote plain owner references
+    return _wanted_owners(sts, pod) == (_has_owner_ref(claim, sts), _has_owner_ref(claim, pod))
+
+
+def claim_owner_refs(claim: dict, sts: dict, pod: dict) -> list[dict]:
+    """updateClaimOwnerRefForSetAndPod: the claim's ownerReferences with those to the set and pod
+    replaced by the ones the policy wants (none beside a foreign controller)."""
+    refs = claim["metadata"].get("ownerReferences") or ()
+    unexpected = has_unexpected_controller(claim, sts, pod)
+    kept = [ref for ref in refs if not (_refers_to(ref, sts) or _refers_to(ref, pod))]
+    if unexpected:
+        return kept
+    want_set, want_pod = _wanted_owners(sts, pod)
+    if want_pod:
+        kept.append(owner_reference(pod))
+    if want_set:
+        kept.append(owner_reference(sts))
+    return kept
 
 
 def _phase(pod: dict) -> str:
@@ -82,12 +211,19 @@ def _revision_of(pod: dict) -> str:
     return (pod["metadata"].get("labels") or {}).get(CONTROLLER_REVISION_HASH, "")
 
 
+class ClaimBeingDeleted(Exception):
+    """createPersistentVolumeClaims: an ordinal's claim is still being deleted, so its pod must wait."""
+
+
 class StatefulSetController(Controller):
     """Mirrors kube-controller-manager's StatefulSetController (defaultStatefulSetControl): pods
     `<sts>-0..N-1` created in order (OrderedReady: each after its predecessors are Running and
-    Ready; Parallel: all at once), their PersistentVolumeClaims created first and never deleted,
-    scale-down from the highest ordinal, rolling updates from the highest ordinal down to the
-    partition (or OnDelete) through ControllerRevisions, and the status counts."""
+    Ready; Parallel: all at once), their PersistentVolumeClaims created first, scale-down from the
+    highest ordinal, rolling updates from the highest ordinal down to the partition (or OnDelete)
+    through ControllerRevisions, and the status counts. Pods whose identity or storage drifted are
+    updated in place (UpdateStatefulPod). persistentVolumeClaimRetentionPolicy is enforced through
+    the claims' ownerReferences (to the set for whenDeleted=Delete, to the pod of a condemned
+    ordinal for whenScaled=Delete): the garbage collector deletes the claims."""
 
     name = "statefulset"
     component = "statefulset-controller"
@@ -102,11 +238,21 @@ class StatefulSetController(Controller):
         self.claims = self.informers.informer("persistentvolumeclaims")
         self.sets.add_handler(self.enqueue, lambda old, new: self.enqueue(new), lambda sts: None)
         self.pods.add_handler(self._pod_event, lambda old, new: self._pod_event(new), self._pod_event)
+        self.claims.add_handler(on_delete=self._claim_deleted)
 
     def _pod_event(self, pod: dict) -> None:
         ref = controller_ref(pod)
         if ref is not None and ref.get("kind") == "StatefulSet":
             self.queue.add(f"{pod['metadata']['namespace']}/{ref['name']}")
+
+    def _claim_deleted(self, claim: dict) -> None:
+        """A claim the garbage collector deleted may have held back its ordinal's new pod."""
+        ns = claim["metadata"]["namespace"]
+        for ref in claim["metadata"].get("ownerReferences") or ():
+            if ref.get("kind") == "StatefulSet":
+                self.queue.add(f"{ns}/{ref['name']}")
+            elif ref.get("kind") == "Pod" and _split_name(ref["name"])[0]:
+                self.queue.add(f"{ns}/{_split_name(ref['name'])[0]}")
 
     # -- sync --------------------------------------------------------------------------------
 
@@ -126,7 +272,7 @@ class StatefulSetController(Controller):
         try:
             self._update(sts, pods, current_rev, update_rev)
             history.cleanup_history(self.api, sts, old, {_revision_of(p) for p in self._owned_pods(sts)})
-        except ApiError as exc:
+        except (ApiError, ClaimBeingDeleted) as exc:
             error = exc
         self._update_status(key, current_rev, update_rev)
         if error is not None:
@@ -178,15 +324,23 @@ class StatefulSetController(Controller):
                 self._delete_pod(sts, pod)
                 return
             if pod is None:
-                self._create_pod(sts, self._versioned_pod(sts, current_rev, update_rev, ordinal))
+                pod = self._versioned_pod(sts, current_rev, update_rev, ordinal)
+                if not self._claim_is_stale(sts, pod):
+                    self._create_pod(sts, pod)
                 if monotonic:
                     return
                 continue
             if _phase(pod) == "Pending":
                 self._create_claims(sts, pod, ordinal)
+                self._update_claims_for_retention(sts, pod)
             if monotonic and (pod["metadata"].get("deletionTimestamp") or not self._healthy(sts, pod)):
                 return
+            if not (identity_matches(sts, pod) and storage_matches(sts, pod) and self._claims_match(sts, pod)):
+                self._update_stateful_pod(sts, pod)
 
+        for pod in condemned:
+            if not self._claims_match(sts, pod):
+                self._update_claims_for_retention(sts, pod)
         for pod in condemned:
             if pod["metadata"].get("deletionTimestamp"):
                 if monotonic:
@@ -236,11 +390,15 @@ class StatefulSetController(Controller):
     # -- pod control (StatefulPodControl) ----------------------------------------------------
 
     def _create_claims(self, sts: dict, pod: dict, ordinal: int) -> None:
-        """createPersistentVolumeClaims: each missing claim of the ordinal, before its pod."""
+        """createPersistentVolumeClaims: each missing claim of the ordinal, before its pod; a claim
+        still being deleted holds the pod back."""
         ns = sts["metadata"]["namespace"]
         for claim in persistent_volume_claims(sts, ordinal):
             name = claim["metadata"]["name"]
-            if self.claims.get(f"{ns}/{name}") is not None:
+            existing = self.claims.get(f"{ns}/{name}")
+            if existing is not None:
+                if existing["metadata"].get("deletionTimestamp"):
+                    raise ClaimBeingDeleted(f"pvc {name} is being deleted")
                 continue
             try:
                 self.api.create("persistentvolumeclaims", claim, ns, field_validation="Ignore")
@@ -254,16 +412,79 @@ class StatefulSetController(Controller):
                                  f"in StatefulSet {sts['metadata']['name']} success")
 
     def _create_pod(self, sts: dict, pod: dict) -> None:
-        self._create_claims(sts, pod, parent_and_ordinal(pod)[1])
+        """CreateStatefulPod: the claims, the pod, then the claims' owners as far as known now."""
         name, sts_name = pod["metadata"]["name"], sts["metadata"]["name"]
         try:
-            self.api.create("pods", pod, sts["metadata"]["namespace"], field_validation="Ignore")
+            self._create_claims(sts, pod, parent_and_ordinal(pod)[1])
+        except ClaimBeingDeleted as exc:
+            self.recorder.warning(sts, "FailedCreate", f"create Pod {name} in StatefulSet {sts_name} failed error: {exc}")
+            raise
+        try:
+            created = self.api.create("pods", pod, sts["metadata"]["namespace"], field_validation="Ignore")
         except ApiError as exc:
             if exc.code == 409:
                 return  # still there (being deleted): the next sync sees it
             self.recorder.warning(sts, "FailedCreate", f"create Pod {name} in StatefulSet {sts_name} failed error: {exc}")
             raise
+        self._update_claims_for_retention(sts, created)
         self.recorder.normal(sts, "SuccessfulCreate", f"create Pod {name} in StatefulSet {sts_name} successful")
+
+    def _update_stateful_pod(self, sts: dict, pod: dict) -> None:
+        """UpdateStatefulPod: put back the pod's identity labels and claim volumes (creating missing
+        claims) and its claims' owners, then write the pod."""
+        name, sts_name, ns = pod["metadata"]["name"], sts["metadata"]["name"], sts["metadata"]["namespace"]
+        updated = pod
+        try:
+            if not identity_matches(sts, updated):
+                updated = with_identity(sts, updated)
+            if not storage_matches(sts, updated):
+                updated = with_storage(sts, updated)
+                self._create_claims(sts, updated, parent_and_ordinal(updated)[1])
+            if not self._claims_match(sts, updated):
+                self._update_claims_for_retention(sts, updated)
+            self.api.update("pods", updated, ns, field_validation="Ignore")
+        except (ApiError, ClaimBeingDeleted) as exc:
+            if isinstance(exc, ApiError) and exc.code == 404:
+                return
+            self.recorder.warning(sts, "FailedUpdate", f"update Pod {name} in StatefulSet {sts_name} failed error: {exc}")
+            raise
+        self.recorder.normal(sts, "SuccessfulUpdate", f"update Pod {name} in StatefulSet {sts_name} successful")
+
+    def _pod_claims(self, sts: dict, pod: dict) -> list[dict]:
+        """The ordinal's existing claims (missing ones are picked up by a later sync)."""
+        ns, ordinal = sts["metadata"]["namespace"], parent_and_ordinal(pod)[1]
+        found = (self.claims.get(f"{ns}/{claim_name(t, sts, ordinal)}")
+                 for t in sts["spec"].get("volumeClaimTemplates") or ())
+        return [claim for claim in found if claim is not None]
+
+    def _claims_match(self, sts: dict, pod: dict) -> bool:
+        """ClaimsMatchRetentionPolicy."""
+        return all(claim_owners_up_to_date(claim, sts, pod) for claim in self._pod_claims(sts, pod))
+
+    def _update_claims_for_retention(self, sts: dict, pod: dict) -> None:
+        """UpdatePodClaimForRetentionPolicy: rewrite the ownerReferences of the pod's claims."""
+        for claim in self._pod_claims(sts, pod):
+            meta = claim["metadata"]
+            if has_unexpected_controller(claim, sts, pod):
+                self.recorder.warning(sts, "FailedUpdate", f"update Claim {meta['name']} for Pod "
+                                      f"{pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} failed "
+                                      f"error: PersistentVolumeClaim {meta['name']} has a conflicting OwnerReference "
+                                      "that acts as a manging controller, the retention policy is ignored for this claim")
+            if claim_owners_up_to_date(claim, sts, pod):
+                continue
+            refs = claim_owner_refs(claim, sts, pod)
+            new_meta = {k: v for k, v in meta.items() if k != "ownerReferences"}
+            if refs:
+                new_meta["ownerReferences"] = refs
+            self.api.update("persistentvolumeclaims", {**claim, "metadata": new_meta}, meta["namespace"],
+                            field_validation="Ignore")
+
+    def _claim_is_stale(self, sts: dict, pod: dict) -> bool:
+        """PodClaimIsStale: under whenScaled=Delete, a claim still owned by an earlier pod of this
+        ordinal (about to be garbage collected) holds back the new pod."""
+        if retention_policy(sts)[1] == "Retain":
+            return False
+        return any(_has_stale_ref(claim, pod) for claim in self._pod_claims(sts, pod))
 
     def _delete_pod(self, sts: dict, pod: dict) -> None:
         name, sts_name = pod["metadata"]["name"], sts["metadata"]["name"]
