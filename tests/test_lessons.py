@@ -80,8 +80,8 @@ def test_a_failing_step_reports_why_and_stops(tmp_path, capsys):
     (tmp_path / "tiny.yaml").write_text(LESSON)
     assert main(["run", str(tmp_path / "tiny.yaml"), "--check", "--lang", "ko"]) == 1
     out = capsys.readouterr().out
-    assert "✓ 1. 웹 만들기 (passed after" in out
-    assert "✗ 2. Five replicas (not passed after 30s: deployment/web status.readyReplicas is 4, want ≥ 5)" in out
+    assert "✓ 1/2 웹 만들기 (passed after" in out
+    assert "✗ 2/2 Five replicas: deployment/web status.readyReplicas is 4, want ≥ 5 (after 30s)" in out
     assert "1/2 steps passed" in out
     run = start(load_scenario_text(LESSON, "tiny.yaml"))
     assert [r.passed for r in check_lesson(run)] == [True, False]
@@ -99,3 +99,22 @@ def test_language_comes_from_the_option_then_the_locale(monkeypatch):
     assert default_lang(None) == "ko" and default_lang("en") == "en"
     monkeypatch.setenv("LANG", "C.UTF-8")
     assert default_lang(None) == "en"
+
+
+ACTIONS = LESSON.replace("""      - title: Five replicas""", """      - title: Two, not three
+        text: The step's actions come 5 s apart; once it passes, the ones still to come are dropped.
+        actions:
+          - {action: scale, target: deployment/web, replicas: 2, wait: 5s}
+          - {action: scale, target: deployment/web, replicas: 3, wait: 20s}
+        check: {field: {target: deployment/web, path: status.readyReplicas, atLeast: 2}}
+        solution: []
+      - title: Five replicas""")
+
+
+def test_step_actions_wait_one_after_the_other_and_stop_when_the_step_passes():
+    run = start(load_scenario_text(ACTIONS, "actions.yaml"))
+    results = check_lesson(run)
+    assert [r.passed for r in results[:2]] == [True, True]
+    assert 5 <= results[1].seconds <= 10  # the first action came 5 s into the step
+    run.cluster.advance(60)
+    assert run.client.get("deployments", "web", "default")["spec"]["replicas"] == 4  # step 3's solution, not 3

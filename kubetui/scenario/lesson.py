@@ -39,6 +39,7 @@ class LessonProgress:
     hints_shown: int = 0
     last_reason: str = ""
     log: list[str] = field(default_factory=list)  # what the steps' actions did, or why they failed
+    _pending: list = field(default_factory=list)  # timers of the current step's actions still to come
 
     def __post_init__(self) -> None:
         self._start_step()
@@ -58,10 +59,16 @@ class LessonProgress:
         self.started_at = self.run.cluster.now
         self.hints_shown = 0
         self.last_reason = ""
+        for timer in self._pending:  # the last step's actions that had not happened yet
+            timer.cancel()
+        self._pending = []
         step = self.step
         if step is not None:
-            for action in step.actions:
-                self.run.cluster.clock.call_later(action.wait, self._act, action)
+            delay = 0.0
+            for action in step.actions:  # each `wait` counts from the action before it
+                delay += action.wait
+                self._pending.append(self.run.cluster.clock.call_later(
+                    delay, self._act, action, label=f"lesson: {action.action} {action.target or ''}".rstrip()))
 
     def _act(self, action: LessonAction) -> None:
         try:
@@ -104,11 +111,12 @@ class StepResult:
     seconds: float  # virtual time from the step's start to its pass (or to giving up)
     reason: str
 
+    total: int = 0
+
     def __str__(self) -> str:
-        mark = "✓" if self.passed else "✗"
-        when = f"passed after {format_duration(self.seconds)}" if self.passed else \
-            f"not passed after {format_duration(self.seconds)}: {self.reason}"
-        return f"{mark} {self.number}. {self.title} ({when})"
+        if self.passed:
+            return f"✓ {self.number}/{self.total} {self.title} (passed after {format_duration(self.seconds)})"
+        return f"✗ {self.number}/{self.total} {self.title}: {self.reason} (after {format_duration(self.seconds)})"
 
 
 def check_lesson(run: ScenarioRun, lang: str = "en") -> list[StepResult]:
@@ -135,7 +143,8 @@ def check_lesson(run: ScenarioRun, lang: str = "en") -> list[StepResult]:
             passed = progress.poll()
         title = localized(step.title, lang)
         if not passed:
-            results.append(StepResult(number, title, False, cluster.now - start, problem or progress.last_reason))
+            results.append(StepResult(number, title, False, cluster.now - start, problem or progress.last_reason,
+                                      len(lesson.steps)))
             break
-        results.append(StepResult(number, title, True, progress.passed_at[-1] - start, ""))
+        results.append(StepResult(number, title, True, progress.passed_at[-1] - start, "", len(lesson.steps)))
     return results

@@ -67,6 +67,7 @@ class KubetuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "kubetui"
     BINDINGS = keys.BINDINGS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]  # the lesson pane moves under the panes when narrow
     lang = "en"  # the language of scenario text shown (notes)
 
     def __init__(self, client, runner: LiveRunner, scenario_name: str, confirm: bool = True,
@@ -83,7 +84,6 @@ class KubetuiApp(App):
         self.scenario_lock: str | None = None  # why `:load` is refused (a recording or replay holds the scenario)
         self.scenario_dir: Path | None = None  # the scenario's folder: `:apply -f` finds lesson files there
         self.lesson: LessonProgress | None = None  # the loaded scenario's lesson, if it has one
-        self.lang = "en"
         self.travel: int | None = None  # the past revision the panes show (None: live)
         self._live_client = client
         self._paused_before_travel = False
@@ -112,8 +112,8 @@ class KubetuiApp(App):
                                   id="filter")
                 yield PodList(self.model, clock, id="pods")
                 yield EventsPane(self.model, clock, id="events")
-            if self.lesson is not None:
-                yield LessonPane(self.lesson, id="lesson")
+        if self.lesson is not None:
+            yield LessonPane(self.lesson, id="lesson")
         yield Static(id="caption")
         yield CommandLine(CompletionNames(self), id="command")
         if self.travel is not None:

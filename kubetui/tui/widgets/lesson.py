@@ -15,7 +15,7 @@ class LessonPane(Vertical):
     """Renders a LessonProgress; `refresh_lesson()` re-checks the current step when virtual time moved."""
 
     DEFAULT_CSS = """
-    LessonPane { width: 52; border: round $primary; border-title-color: $primary; }
+    LessonPane { border: round $primary; border-title-color: $primary; }
     LessonPane #lesson-steps { height: auto; padding: 0 1; }
     LessonPane #lesson-text { height: 1fr; }
     LessonPane Markdown { margin: 0; padding: 0 1; }
