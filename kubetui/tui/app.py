@@ -103,17 +103,18 @@ class KubetuiApp(App):
     def compose(self) -> ComposeResult:
         clock = lambda: self.client.now
         yield ClusterHeader(self.scenario_name, id="header")
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield NodeTree(self.model, id="nodes")
-                yield WorkloadList(self.model, id="workloads")
-            with Vertical(id="right"):
-                yield FilterInput(placeholder="filter pods: text, or -l app=web   (enter applies, esc clears)",
-                                  id="filter")
-                yield PodList(self.model, clock, id="pods")
-                yield EventsPane(self.model, clock, id="events")
-        if self.lesson is not None:
-            yield LessonPane(self.lesson, id="lesson")
+        with Horizontal(id="body"):
+            with Horizontal(id="main"):
+                with Vertical(id="left"):
+                    yield NodeTree(self.model, id="nodes")
+                    yield WorkloadList(self.model, id="workloads")
+                with Vertical(id="right"):
+                    yield FilterInput(placeholder="filter pods: text, or -l app=web   (enter applies, esc clears)",
+                                      id="filter")
+                    yield PodList(self.model, clock, id="pods")
+                    yield EventsPane(self.model, clock, id="events")
+            if self.lesson is not None:
+                yield LessonPane(self.lesson, id="lesson")
         yield Static(id="caption")
         yield CommandLine(CompletionNames(self), id="command")
         if self.travel is not None:
