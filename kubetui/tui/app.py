@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static, Tree
 
-from ..data import data_dir
+from ..data import data_dir, scenario_folders
 from ..engine.api import kinds
 from ..engine.api.errors import ApiError
 from ..engine import gcpolicy
@@ -974,7 +974,7 @@ class CompletionNames:
         return sorted(self.app.available_themes)
 
     def scenarios(self) -> list[str]:
-        return sorted(p.stem for p in data_dir("scenarios").glob("*.yaml"))
+        return sorted({p.stem for _, folder in scenario_folders() for p in folder.glob("*.yaml")})
 
 
 def apply_file(client, path: str) -> list[str]:
