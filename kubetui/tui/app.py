@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static, Tree
 
-from ..data import data_dir, scenario_folders
+from ..data import scenario_folders
 from ..engine.api import kinds
 from ..engine.api.errors import ApiError
 from ..engine import gcpolicy
