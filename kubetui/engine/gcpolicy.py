@@ -17,10 +17,21 @@ _interactive = False
 
 
 def for_cluster() -> None:
-    """Called by every Cluster: batch settings unless a live front end chose short pauses."""
+    """Called by every Cluster: batch settings unless a live front end chose short pauses.
+
+    Batch runs freeze what survives a middle-generation pass too: at 100,000 pods a full collection
+    walked ~7 M tracked objects (~4.6 s each, twice a run) to find nothing, since the engine's objects
+    are acyclic. A new Cluster first unfreezes everything, so the garbage of an earlier cluster in the
+    same process (tests build hundreds) is collected by the next full pass as before.
+    """
+    if _interactive:
+        return
+    gc.unfreeze()
     threshold, *older = gc.get_threshold()
-    if not _interactive and threshold < BATCH_GEN0_THRESHOLD:
+    if threshold < BATCH_GEN0_THRESHOLD:
         gc.set_threshold(BATCH_GEN0_THRESHOLD, *older)
+    if _freeze_survivors not in gc.callbacks:
+        gc.callbacks.append(_freeze_survivors)
 
 
 def interactive() -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .api import kinds
 from .clock import parse_rfc3339, rfc3339
 from .node.usage import container_cpu_millis, container_memory_bytes, custom_metrics
+from .objects import key_of
 from .quantity import cpu_millis, format_cpu, to_bytes
 
 # What the kubelet, the runtime and the system daemons use on every powered machine.
@@ -53,31 +54,58 @@ class MetricsServer:
         self.window = cluster.profile.metric_resolution
         self.pods = cluster.informers.informer("pods")
         self.nodes = cluster.informers.informer("nodes")
-        self.samples: dict[str, PodSample] = {}  # namespace/name -> latest scrape
-        self.custom_names: set[str] = {REQUESTS_PER_SECOND}  # pod metrics the adapter has series for
-        self.node_samples: dict[str, tuple[float, int, int]] = {}  # node -> (timestamp, cpu millis, memory bytes)
+        self._samples: dict[str, PodSample] = {}  # namespace/name -> latest scrape
+        self._custom_names: set[str] = {REQUESTS_PER_SECOND}  # pod metrics the adapter has series for
+        self._node_samples: dict[str, tuple[float, int, int]] = {}  # node -> (timestamp, cpu millis, memory bytes)
+        self._unread: tuple | None = None  # the last scrape's inputs, until someone reads its results
         self.clock.call_later(self.window, self._scrape, daemon=True)
 
     def _scrape(self) -> None:
+        """Take the scrape's inputs now (the pods are frozen objects, so a list of them is a snapshot) and work
+        the samples out when they are first read: most scrapes of a big cluster are never looked at."""
         now = self.clock.now
-        served = self._requests_per_second(now)
+        powered = [name for name, machine in sorted(self.cluster.machines.items()) if machine.powered]
+        self._unread = (now, list(self.pods.values()), self._requests_per_second(now), powered)
+        self.clock.call_later(self.window, self._scrape, daemon=True)
+
+    @property
+    def samples(self) -> dict[str, PodSample]:
+        """The latest scrape of every pod, by namespace/name."""
+        self._materialize()
+        return self._samples
+
+    @property
+    def custom_names(self) -> set[str]:
+        """The pod metrics the adapter has series for."""
+        self._materialize()
+        return self._custom_names
+
+    @property
+    def node_samples(self) -> dict[str, tuple[float, int, int]]:
+        """The latest scrape of every powered node, by name."""
+        self._materialize()
+        return self._node_samples
+
+    def _materialize(self) -> None:
+        if self._unread is None:
+            return
+        now, pods, served, powered = self._unread
+        self._unread = None
         samples: dict[str, PodSample] = {}
-        for pod in self.pods.list():
-            sample = self._sample(pod, now, served.get(pod["metadata"]["name"], 0.0))
+        on = set(powered)
+        for pod in sorted(pods, key=key_of):
+            sample = self._sample(pod, now, served.get(pod["metadata"]["name"], 0.0), on)
             if sample is not None:
                 samples[f"{sample.namespace}/{sample.name}"] = sample
-        self.samples = samples
-        self.custom_names = {REQUESTS_PER_SECOND} | {name for s in samples.values() for name, _ in s.custom}
-        nodes: dict[str, tuple[float, int, int]] = {}
-        for name, machine in sorted(self.cluster.machines.items()):
-            if machine.powered:
-                nodes[name] = (now, NODE_OVERHEAD_CPU_MILLIS, NODE_OVERHEAD_MEMORY_BYTES)
+        self._samples = samples
+        self._custom_names = {REQUESTS_PER_SECOND} | {name for s in samples.values() for name, _ in s.custom}
+        nodes: dict[str, tuple[float, int, int]] = {
+            name: (now, NODE_OVERHEAD_CPU_MILLIS, NODE_OVERHEAD_MEMORY_BYTES) for name in powered}
         for sample in samples.values():
             if sample.node in nodes:
                 ts, cpu, mem = nodes[sample.node]
                 nodes[sample.node] = (ts, cpu + sample.cpu_millis, mem + sample.memory_bytes)
-        self.node_samples = nodes
-        self.clock.call_later(self.window, self._scrape, daemon=True)
+        self._node_samples = nodes
 
     def _requests_per_second(self, now: float) -> dict[str, float]:
         """Requests each pod (by name) answered per second over the window just past, all streams together."""
@@ -90,11 +118,10 @@ class MetricsServer:
                     totals[pod] = totals.get(pod, 0) + n
         return {pod: n / self.window for pod, n in totals.items()}
 
-    def _sample(self, pod: dict, now: float, rps: float) -> PodSample | None:
+    def _sample(self, pod: dict, now: float, rps: float, powered: set[str]) -> PodSample | None:
         meta, status = pod["metadata"], pod.get("status") or {}
         node = pod["spec"].get("nodeName")
-        machine = self.cluster.machines.get(node or "")
-        if machine is None or not machine.powered or status.get("phase") != "Running":
+        if node not in powered or status.get("phase") != "Running":
             return None
         started = {cs["name"]: ((cs.get("state") or {}).get("running") or {}).get("startedAt")
                    for cs in status.get("containerStatuses") or ()}

@@ -8,14 +8,13 @@ TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 TOKEN_EXPIRATION_SECONDS = 3607  # what the plugin asks for: an hour, plus a little to spread refreshes
 ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 
-
-# The same for every pod, and stored objects are never mutated: one copy serves them all (100,000 pods
-# would otherwise hold 100,000 identical copies).
-_TOKEN_SOURCES = [
+# The same for every pod, so every pod shares this one (frozen, like every stored object) instead of
+# carrying a dozen small dicts and lists of its own.
+_TOKEN_PROJECTION = {"defaultMode": 420, "sources": [
     {"serviceAccountToken": {"expirationSeconds": TOKEN_EXPIRATION_SECONDS, "path": "token"}},
     {"configMap": {"name": ROOT_CA_CONFIGMAP, "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
     {"downwardAPI": {"items": [{"path": "namespace",
-                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]
+                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]}
 
 
 def admit_pod(pod: dict, account: dict | None, suffix: str) -> None:
@@ -41,8 +40,7 @@ def admit_pod(pod: dict, account: dict | None, suffix: str) -> None:
     if all(any(m.get("mountPath") == TOKEN_MOUNT_PATH for m in c.get("volumeMounts") or ()) for c in containers):
         return
     volume = f"kube-api-access-{suffix}"
-    spec["volumes"] = [*(spec.get("volumes") or ()),
-                       {"name": volume, "projected": {"defaultMode": 420, "sources": _TOKEN_SOURCES}}]
+    spec["volumes"] = [*(spec.get("volumes") or ()), {"name": volume, "projected": _TOKEN_PROJECTION}]
     for container in containers:
         mounts = container.get("volumeMounts") or []
         if not any(m.get("mountPath") == TOKEN_MOUNT_PATH for m in mounts):

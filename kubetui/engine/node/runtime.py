@@ -7,6 +7,7 @@ import ipaddress
 import re
 import zlib
 from dataclasses import dataclass, field
+from itertools import count
 from typing import Callable
 
 from ..clock import Clock, Timer
@@ -31,21 +32,23 @@ class Timers:
 
     def __init__(self, clock: Clock):
         self.clock = clock
-        self._live: set[Timer] = set()
+        # Keyed by a serial number rather than holding the Timer in its own args: a timer that refers to
+        # itself is a reference cycle, which only the cyclic GC frees (one per container step).
+        self._live: dict[int, Timer] = {}
+        self._serial = count()
 
     def later(self, delay: float, fn: Callable, *args, daemon: bool = False, label: str | None = None) -> Timer:
-        entry: list = [None, fn, args]
-        timer = self.clock.call_later(delay, self._run, entry, daemon=daemon, label=label)
-        entry[0] = timer
-        self._live.add(timer)
+        serial = next(self._serial)
+        timer = self.clock.call_later(delay, self._run, serial, fn, args, daemon=daemon, label=label)
+        self._live[serial] = timer
         return timer
 
-    def _run(self, entry: list) -> None:
-        self._live.discard(entry[0])
-        entry[1](*entry[2])
+    def _run(self, serial: int, fn: Callable, args: tuple) -> None:
+        del self._live[serial]
+        fn(*args)
 
     def cancel_all(self) -> None:
-        for timer in self._live:
+        for timer in self._live.values():
             timer.cancel()
         self._live.clear()
 
