@@ -118,3 +118,25 @@ def test_step_actions_wait_one_after_the_other_and_stop_when_the_step_passes():
     assert 5 <= results[1].seconds <= 10  # the first action came 5 s into the step
     run.cluster.advance(60)
     assert run.client.get("deployments", "web", "default")["spec"]["replicas"] == 4  # step 3's solution, not 3
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_no_step_is_already_done_when_it_starts(path: Path):
+    """A check that holds before the learner acts would skip the step unread."""
+    from kubetui.scenario.conditions import evaluate
+    from kubetui.scenario.runner import play
+
+    run = start(load_scenario(path))
+    progress = LessonProgress(run, run.loaded.scenario.spec.lesson)
+    while not progress.finished:
+        step = progress.step
+        assert not evaluate(step.check, run.client, progress.started_at)[0], f"{step.title['en']} passes at once"
+        for action in step.solution:
+            run.cluster.advance(action.wait)
+            play(run, action)
+        for _ in range(int(step.timeout) + 1):
+            if progress.poll():
+                break
+            run.cluster.advance(1)
+        else:
+            pytest.fail(f"{step.title['en']} did not pass: {progress.last_reason}")
