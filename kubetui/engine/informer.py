@@ -5,22 +5,26 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from .api.server import APIServer
-from .objects import key_of
+from .objects import key_of, reads
 
 IndexFunc = Callable[[dict], Iterable[str]]
 Handler = Callable[..., None]
+_EMPTY: dict = {}
 
 
+@reads("spec.nodeName")
 def index_by_node(pod: dict) -> tuple[str, ...]:
     node = pod["spec"].get("nodeName")
     return (node,) if node else ()
 
 
+@reads("metadata.namespace")
 def index_by_namespace(obj: dict) -> tuple[str, ...]:
     ns = obj["metadata"].get("namespace")
     return (ns,) if ns else ()
 
 
+@reads("metadata.namespace", "metadata.labels")
 def index_by_label_pair(obj: dict) -> tuple[str, ...]:
     """`namespace/key=value` for every label: the objects of a namespace an equality selector can match."""
     labels = obj["metadata"].get("labels")
@@ -30,6 +34,7 @@ def index_by_label_pair(obj: dict) -> tuple[str, ...]:
     return tuple(f"{ns}/{k}={v}" for k, v in labels.items())
 
 
+@reads("metadata.ownerReferences")
 def index_by_controller_uid(obj: dict) -> tuple[str, ...]:
     refs = obj["metadata"].get("ownerReferences")
     if refs:
@@ -52,6 +57,7 @@ class Informer:
         self.resource = resource
         self._items: dict[str, dict] = {}
         self._indexers: dict[str, IndexFunc] = {}
+        self._reads: dict[str, tuple[tuple[str, str], ...] | None] = {}
         self._indexes: dict[str, dict[str, set[str]]] = {}
         self._on_add: list[Handler] = []
         self._on_update: list[Handler] = []
@@ -71,6 +77,7 @@ class Informer:
         if name in self._indexers:
             return
         self._indexers[name] = fn
+        self._reads[name] = getattr(fn, "reads", None)
         index: dict[str, set[str]] = {}
         for key, obj in self._items.items():
             for value in fn(obj):
@@ -88,9 +95,20 @@ class Informer:
         return self._indexes[name].get(value, set())
 
     def _reindex(self, key: str, old: dict | None, new: dict | None) -> None:
-        if old is not None and new is not None and old["metadata"] is new["metadata"] and old.get("spec") is new.get("spec"):
-            return  # indexes read metadata and spec only
+        both = old is not None and new is not None
         for name, fn in self._indexers.items():
+            if both:
+                fields = self._reads[name]
+                if fields is None:  # an index function that declares nothing reads at most metadata and spec
+                    if old["metadata"] is new["metadata"] and old.get("spec") is new.get("spec"):
+                        continue
+                else:
+                    for section, field in fields:
+                        a, b = old.get(section), new.get(section)
+                        if a is not b and (a or _EMPTY).get(field) is not (b or _EMPTY).get(field):
+                            break
+                    else:
+                        continue  # every field it reads is the very same object
             index = self._indexes[name]
             old_vals = tuple(fn(old)) if old is not None else ()
             new_vals = tuple(fn(new)) if new is not None else ()

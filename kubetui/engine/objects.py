@@ -12,6 +12,16 @@ def deep_copy(value):
     return value
 
 
+def reads(*paths: str):
+    """Declare the fields (`section.field`) an informer index function reads: an update that leaves each of
+    them the very same object (writes copy objects shallowly, so most do) cannot move the object in that
+    index, and the informer skips it."""
+    def declare(fn):
+        fn.reads = tuple(tuple(path.split(".", 1)) for path in paths)
+        return fn
+    return declare
+
+
 def key_of(obj: dict) -> str:
     """client-go's MetaNamespaceKeyFunc: `namespace/name`, or `name` for cluster-scoped objects."""
     meta = obj["metadata"]

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 from .api import selectors
 from .api.errors import ApiError
+from .objects import reads
 from .quantity import parse_quantity
 
 ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
@@ -30,6 +31,7 @@ def claim_names(pod: dict) -> list[str]:
             if v.get("persistentVolumeClaim") is not None]
 
 
+@reads("metadata.namespace", "spec.volumes")
 def index_pod_claims(pod: dict) -> tuple[str, ...]:
     ns = pod["metadata"].get("namespace")
     return tuple(f"{ns}/{name}" for name in claim_names(pod))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from ..api.errors import ApiError
 from ..api.selectors import LabelSelector
-from ..objects import controller_ref, owner_reference
+from ..objects import controller_ref, owner_reference, reads
 
 # Informer index: namespace -> objects without a controller ownerReference. Controllers look for
 # orphans to adopt here instead of scanning every object of the namespace on every sync.
 ORPHAN_INDEX = "orphan"
 
 
+@reads("metadata.namespace", "metadata.ownerReferences")
 def index_orphans(obj: dict) -> tuple[str, ...]:
     if controller_ref(obj) is not None:
         return ()
@@ -18,6 +19,7 @@ def index_orphans(obj: dict) -> tuple[str, ...]:
     return (ns,) if ns else ()
 
 
+@reads("metadata.namespace", "metadata.ownerReferences", "metadata.deletionTimestamp", "status.phase")
 def index_orphan_pods(pod: dict) -> tuple[str, ...]:
     """Active pods only: controllers never claim terminating or finished pods. (Runs on every pod
     event, hence inlined.)"""
