@@ -33,6 +33,7 @@ async def test_scrubbing_back_shows_the_cluster_as_it_was_and_end_returns_to_liv
         await pilot.pause()
         bar = app.query_one("#travel", TimeTravelBar)
         assert app.runner.paused and app.focused is bar
+        assert bar.region.height == 2 and bar.region.bottom <= app.query_one("Footer").region.y  # not under it
         for _ in range(7):  # 35 s back: before the scale-down
             await pilot.press("left")
         await pilot.pause(0.3)

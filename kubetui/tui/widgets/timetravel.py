@@ -18,7 +18,7 @@ class TimeTravelBar(Widget, can_focus=True):
     """Shows where in the retained history the panes are; arrow keys move, End (or Escape) goes live."""
 
     DEFAULT_CSS = """
-    TimeTravelBar { dock: bottom; height: 2; background: $panel; padding: 0 1; }
+    TimeTravelBar { height: 2; background: $panel; padding: 0 1; }
     TimeTravelBar:focus { background: $boost; }
     """
     BINDINGS = [
