@@ -345,32 +345,34 @@ class KubetuiApp(App):
         lease = self._lease_seconds(name)
         when = f"in ~{lease} s, when its lease expires" if lease else "when its lease expires"
         pods = len(self.model.pods_on(name))
+        loss, stalls = self._control_plane_loss(name)
+        healing = "" if stalls else (
+            f" the control plane will notice {when}, mark it NotReady, taint it, and later evict its {pods} "
+            f"pod{'s' if pods != 1 else ''} so their controllers recreate them on other nodes.")
         self._do(f"Power off {name}",
-                 f"Power off machine {name}? Its kubelet stops; the control plane will notice {when}, mark "
-                 f"it NotReady, taint it, and later evict its {pods} pod{'s' if pods != 1 else ''} so their "
-                 f"controllers recreate them on other nodes.{self._control_plane_loss(name)}",
+                 f"Power off machine {name}? Its kubelet stops" + (f";{healing}{loss}" if healing else f", and{loss}"),
                  lambda: self.client.kill_node(name) or f"machine {name} powered off", action_label="Power off",
                  confirm=confirm)
 
-    def _control_plane_loss(self, name: str) -> str:
-        """What powering off `name` does to the control plane, if it is a control-plane machine."""
+    def _control_plane_loss(self, name: str) -> tuple[str, bool]:
+        """What powering off `name` does to the control plane (if it is a control-plane machine), and whether
+        the control plane then stalls (so nothing notices the machine is gone)."""
         status = self.client.control_plane()
         if not any(h["name"] == name and h["running"] for h in status["hosts"]):
-            return ""
+            return "", False
         left = status["running"] - 1
         if left == 0:
-            return ("\n\nIt runs the only running kube-apiserver and etcd member: every API request will be refused "
+            return (" it runs the only running kube-apiserver and etcd member: every API request will be refused "
                     "(nothing notices, nothing heals) until you power it on again (R). Pods on the other "
-                    "machines keep running.")
-        led = [c for c, host in status["leaders"].items() if host == name]
-        text = ""
+                    "machines keep running."), True
         if left < status["needed"]:
-            text = (f"\n\netcd loses quorum ({left} of {status['members']} members up, {status['needed']} needed): "
-                    "every write fails and the controllers stall until a member returns.")
-        elif led:
-            text = (f"\n\nIt leads {', '.join(led)}: a standby on another control-plane machine takes over "
-                    "once the lease expires (~15 s).")
-        return text
+            return (f" etcd loses quorum ({left} of {status['members']} members up, {status['needed']} needed): "
+                    "every write fails and the controllers stall until a member returns."), True
+        led = [c for c, host in status["leaders"].items() if host == name]
+        if led:
+            return (f"\n\nIt leads {', '.join(led)}: a standby on another control-plane machine takes over "
+                    "once the lease expires (~15 s)."), False
+        return "", False
 
     def _kill_pod(self, ns: str, name: str, confirm: bool = True) -> None:
         pod = self.model.pods().get(f"{ns}/{name}")
