@@ -120,7 +120,7 @@ class RecordingRunner(LiveRunner):
         self._recorder.directive(self.client.cluster.clock, "resume")
 
 
-def apply_directive(runner: LiveRunner, name: str, value: Any) -> None:
+def replay_directive(runner: LiveRunner, name: str, value: Any) -> None:
     """Replay a recorded front-end directive on a live runner."""
     if name == "speed":
         runner.speed = value

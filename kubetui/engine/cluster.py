@@ -49,8 +49,6 @@ from .tokens import ClusterKeys
 
 CONTROL_PLANE_ROLE = "control-plane"
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
-CONTROL_PLANE_COMPONENTS = ("kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager",
-                            "cloud-controller-manager")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 

@@ -14,6 +14,7 @@ from .leaderelection import LEASE_DURATION, LEASE_NAMESPACE, LeaderElector
 from .store import Store, StoreError
 
 LEADER_ELECTED = ("kube-scheduler", "kube-controller-manager", "cloud-controller-manager")
+CONTROL_PLANE_COMPONENTS = ("kube-apiserver", "etcd", *LEADER_ELECTED)  # each control-plane machine's static pods
 APISERVER_PORT = 6443
 # kube-apiserver's lease endpoint reconciler: each API server keeps /registry/masterleases/<its IP> alive
 # and publishes the addresses with a live lease as the `kubernetes` Service's Endpoints.

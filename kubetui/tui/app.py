@@ -22,7 +22,7 @@ from ..engine.cluster import NodeConfig
 from ..engine.timetravel import ClusterAt
 from ..live import LiveRunner
 from ..scenario.lesson import LessonProgress
-from ..recording import RecordingClient, RecordingRunner, ReplayingClient, apply_directive
+from ..recording import RecordingClient, RecordingRunner, ReplayingClient, replay_directive
 from ..scenario.loader import ScenarioError, load_scenario
 from ..scenario.model import localized
 from ..scenario.yamlsrc import SourceError, load_documents
@@ -1045,7 +1045,7 @@ def build_app(run, speed: float = 1.0, paused: bool = False, theme: str | None =
     if recording is not None:
         client = ReplayingClient(run.client, recording)
         runner = LiveRunner(client, speed=speed, paused=paused)
-        client.on_directive = lambda name, value: apply_directive(runner, name, value)
+        client.on_directive = lambda name, value: replay_directive(runner, name, value)
     elif recorder is not None:
         client = RecordingClient(run.client, recorder)
         runner = RecordingRunner(run.client, recorder, speed=speed, paused=paused)

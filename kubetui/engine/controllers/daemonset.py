@@ -567,15 +567,8 @@ class DaemonSetController(Controller):
             self.recorder.normal(ds, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
 
         _, first_error = podcontrol.slow_start_batch(len(creates), create)
-        for name in deletes:
-            try:
-                self.api.delete("pods", name, namespace)
-            except ApiError as exc:
-                if exc.code != 404:
-                    self.recorder.warning(ds, "FailedDelete", f"Error deleting: {exc}")
-                    first_error = first_error or exc
-                continue
-            self.recorder.normal(ds, "SuccessfulDelete", f"Deleted pod: {name}")
+        delete_error = podcontrol.delete_pods(self.api, self.recorder, ds, namespace, deletes)
+        first_error = first_error or delete_error
         if first_error is not None:
             raise first_error
         return len(to_create) > len(creates) or len(to_delete) > len(deletes)

@@ -49,6 +49,22 @@ def namespace_terminating(exc: ApiError) -> bool:
     return any(c.get("type") == "NamespaceTerminating" for c in causes)
 
 
+def delete_pods(api, recorder, owner: dict, namespace: str, names) -> ApiError | None:
+    """Delete pods for their controller: a SuccessfulDelete event each, FailedDelete for an error (a pod
+    already gone is fine); returns the first error, for the caller to raise after the rest were tried."""
+    first_error = None
+    for name in names:
+        try:
+            api.delete("pods", name, namespace)
+        except ApiError as exc:
+            if exc.code != 404:
+                recorder.warning(owner, "FailedDelete", f"Error deleting: {exc}")
+                first_error = first_error or exc
+            continue
+        recorder.normal(owner, "SuccessfulDelete", f"Deleted pod: {name}")
+    return first_error
+
+
 def slow_start_batch(count: int, fn: Callable[[], None],
                      initial: int = SLOW_START_INITIAL_BATCH) -> tuple[int, ApiError | None]:
     """Call `fn` `count` times in batches of 1, 2, 4, ...; stop after the first batch with a failure.

@@ -289,17 +289,8 @@ class ReplicaSetController(Controller):
         elif diff > 0:
             victims = podcontrol.pods_to_delete(view.ranked(self.pods), self._related_per_node(owner, now),
                                                 burst, now)[:podcontrol.PODS_PER_SYNC]
-            first_error: ApiError | None = None
-            for victim in victims:
-                name = victim.pod["metadata"]["name"]
-                try:
-                    self.api.delete("pods", name, namespace)
-                except ApiError as exc:
-                    if exc.code != 404:
-                        self.recorder.warning(owner, "FailedDelete", f"Error deleting: {exc}")
-                        first_error = first_error or exc
-                    continue
-                self.recorder.normal(owner, "SuccessfulDelete", f"Deleted pod: {name}")
+            first_error = podcontrol.delete_pods(self.api, self.recorder, owner, namespace,
+                                                 [victim.pod["metadata"]["name"] for victim in victims])
             if first_error is not None:
                 raise first_error
         return burst > podcontrol.PODS_PER_SYNC

@@ -7,13 +7,12 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from ...engine.controlplane import CONTROL_PLANE_COMPONENTS
 from ...engine.quantity import cpu_millis, format_bytes, format_cpu, to_bytes
 from ...printers import node_roles, node_status, pod_status
 from ..model import ClusterModel
 from .podlist import status_variable
 
-CONTROL_PLANE_COMPONENTS = ("kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager",
-                            "cloud-controller-manager")
 MAX_PODS_SHOWN = 200
 BAR_WIDTH = 6
 EXPAND_UP_TO_PODS = 60  # small clusters open fully; big ones stay collapsed until asked
